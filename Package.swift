@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "KafkaTape",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kafkatape", targets: ["KafkaTapeCLI"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian: zlib, zstd, lz4, snappy (Kafka's compression codecs).
+        .systemLibrary(name: "CCompression", path: "Sources/CCompression"),
+        // Hardware CRC-32C (SSE4.2) with a portable fallback; used by record batches and captures.
+        .target(name: "CKafkaCRC", path: "Sources/CKafkaCRC"),
+        // The codec: primitives, framing, headers, record batches, generated messages.
+        .target(
+            name: "KafkaProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                "CCompression",
+                "CKafkaCRC",
+            ],
+            path: "Sources/KafkaProtocol"
+        ),
+        // The capture file format: writer, reader, recovery of torn tails, rotation.
+        .target(
+            name: "KafkaCapture",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/KafkaCapture"
+        ),
+        // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
+        .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
+        .executableTarget(
+            name: "KafkaTapeCLI",
+            dependencies: [
+                "KafkaProtocol",
+                "KafkaCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/KafkaTapeCLI"
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaProtocolTests",
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "KafkaCaptureTests",
+            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaCaptureTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

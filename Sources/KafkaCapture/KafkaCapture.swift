@@ -1,0 +1,1 @@
+// The capture file format (see docs/capture-format.md).

@@ -1,0 +1,241 @@
+import NIOCore
+
+/// Reads Kafka primitive types from a `ByteBuffer`. Every read checks the bytes that remain before it
+/// allocates, and fails with a `KafkaDecodingError` that names the byte offset (relative to where the
+/// reader started) instead of crashing. Reads advance only on success.
+public struct KafkaReader: Sendable {
+    public var buffer: ByteBuffer
+    @usableFromInline let origin: Int
+
+    @inlinable
+    public init(_ buffer: ByteBuffer) {
+        self.buffer = buffer
+        self.origin = buffer.readerIndex
+    }
+
+    /// Bytes consumed since the reader was created.
+    @inlinable
+    public var offset: Int { buffer.readerIndex - origin }
+
+    @inlinable
+    public var remaining: Int { buffer.readableBytes }
+
+    @inlinable
+    func error(_ kind: KafkaDecodingError.Kind) -> KafkaDecodingError {
+        KafkaDecodingError(kind, offset: offset)
+    }
+
+    @inlinable
+    func truncated(_ needed: Int) -> KafkaDecodingError {
+        error(.truncated(needed: needed, available: buffer.readableBytes))
+    }
+
+    // MARK: Fixed-width integers
+
+    @inlinable
+    public mutating func readInteger<T: FixedWidthInteger>(as: T.Type = T.self) throws(KafkaDecodingError) -> T {
+        guard let v = buffer.readInteger(endianness: .big, as: T.self) else {
+            throw truncated(MemoryLayout<T>.size)
+        }
+        return v
+    }
+
+    @inlinable public mutating func readInt8() throws(KafkaDecodingError) -> Int8 { try readInteger() }
+    @inlinable public mutating func readInt16() throws(KafkaDecodingError) -> Int16 { try readInteger() }
+    @inlinable public mutating func readInt32() throws(KafkaDecodingError) -> Int32 { try readInteger() }
+    @inlinable public mutating func readInt64() throws(KafkaDecodingError) -> Int64 { try readInteger() }
+    @inlinable public mutating func readUInt16() throws(KafkaDecodingError) -> UInt16 { try readInteger() }
+    @inlinable public mutating func readUInt32() throws(KafkaDecodingError) -> UInt32 { try readInteger() }
+
+    /// Kafka's BOOLEAN: one byte, 0 is false, anything else true.
+    @inlinable
+    public mutating func readBool() throws(KafkaDecodingError) -> Bool {
+        let b: UInt8 = try readInteger()
+        return b != 0
+    }
+
+    @inlinable
+    public mutating func readFloat64() throws(KafkaDecodingError) -> Double {
+        let bits: UInt64 = try readInteger()
+        return Double(bitPattern: bits)
+    }
+
+    @inlinable
+    public mutating func readUUID() throws(KafkaDecodingError) -> KafkaUUID {
+        guard buffer.readableBytes >= 16 else { throw truncated(16) }
+        let h: UInt64 = try readInteger()
+        let l: UInt64 = try readInteger()
+        return KafkaUUID(high: h, low: l)
+    }
+
+    // MARK: Varints
+
+    /// UNSIGNED_VARINT: at most 5 bytes.
+    @inlinable
+    public mutating func readUnsignedVarint() throws(KafkaDecodingError) -> UInt32 {
+        let start = buffer.readerIndex
+        var result: UInt32 = 0
+        var shift: UInt32 = 0
+        while true {
+            guard let byte = buffer.readInteger(as: UInt8.self) else {
+                buffer.moveReaderIndex(to: start)
+                throw truncated(1)
+            }
+            if shift == 28 && byte > 0x0f {
+                buffer.moveReaderIndex(to: start)
+                throw error(.invalidVarint)
+            }
+            result |= UInt32(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// UNSIGNED_VARLONG: at most 10 bytes.
+    @inlinable
+    public mutating func readUnsignedVarlong() throws(KafkaDecodingError) -> UInt64 {
+        let start = buffer.readerIndex
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard let byte = buffer.readInteger(as: UInt8.self) else {
+                buffer.moveReaderIndex(to: start)
+                throw truncated(1)
+            }
+            if shift == 63 && byte > 0x01 {
+                buffer.moveReaderIndex(to: start)
+                throw error(.invalidVarint)
+            }
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// VARINT: zig-zag encoded signed 32-bit.
+    @inlinable
+    public mutating func readVarint() throws(KafkaDecodingError) -> Int32 {
+        let u = try readUnsignedVarint()
+        return Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    /// VARLONG: zig-zag encoded signed 64-bit.
+    @inlinable
+    public mutating func readVarlong() throws(KafkaDecodingError) -> Int64 {
+        let u = try readUnsignedVarlong()
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    // MARK: Lengths
+
+    /// Reads a length prefix: INT16/INT32 for classic encodings, UNSIGNED_VARINT N+1 for compact ones.
+    /// Returns nil for null (-1). The length is checked against the bytes that remain when
+    /// `elementsAreBytes` (strings, bytes) and against remaining bytes as an upper bound on element
+    /// count otherwise (every element takes at least one byte), so no caller allocates on it unchecked.
+    @inlinable
+    public mutating func readLength(compact: Bool, wide: Bool) throws(KafkaDecodingError) -> Int? {
+        let start = buffer.readerIndex
+        let n: Int64
+        if compact {
+            n = Int64(try readUnsignedVarint()) - 1
+        } else if wide {
+            n = Int64(try readInt32())
+        } else {
+            n = Int64(try readInt16())
+        }
+        if n == -1 { return nil }
+        if n < -1 {
+            buffer.moveReaderIndex(to: start)
+            throw error(.negativeLength(n))
+        }
+        if n > Int64(buffer.readableBytes) {
+            let e = error(.lengthTooLarge(n, limit: buffer.readableBytes))
+            buffer.moveReaderIndex(to: start)
+            throw e
+        }
+        return Int(n)
+    }
+
+    @inlinable
+    public mutating func readArrayCount(compact: Bool) throws(KafkaDecodingError) -> Int? {
+        try readLength(compact: compact, wide: true)
+    }
+
+    // MARK: Strings and bytes
+
+    @inlinable
+    public mutating func readNullableString(compact: Bool) throws(KafkaDecodingError) -> String? {
+        let start = buffer.readerIndex
+        guard let n = try readLength(compact: compact, wide: false) else { return nil }
+        let s: String? = buffer.readWithUnsafeReadableBytes { raw in
+            (n, String(validating: UnsafeRawBufferPointer(rebasing: raw[0..<n]), as: UTF8.self))
+        }
+        guard let s else {
+            buffer.moveReaderIndex(to: start)
+            throw error(.invalidUTF8)
+        }
+        return s
+    }
+
+    @inlinable
+    public mutating func readString(compact: Bool) throws(KafkaDecodingError) -> String {
+        let start = offset
+        guard let s = try readNullableString(compact: compact) else {
+            throw KafkaDecodingError(.unexpectedNull, offset: start)
+        }
+        return s
+    }
+
+    @inlinable
+    public mutating func readNullableBytes(compact: Bool) throws(KafkaDecodingError) -> ByteBuffer? {
+        guard let n = try readLength(compact: compact, wide: true) else { return nil }
+        return buffer.readSlice(length: n)
+    }
+
+    @inlinable
+    public mutating func readBytes(compact: Bool) throws(KafkaDecodingError) -> ByteBuffer {
+        let start = offset
+        guard let b = try readNullableBytes(compact: compact) else {
+            throw KafkaDecodingError(.unexpectedNull, offset: start)
+        }
+        return b
+    }
+
+    /// Reads exactly `length` bytes as a slice.
+    @inlinable
+    public mutating func readSlice(length: Int) throws(KafkaDecodingError) -> ByteBuffer {
+        guard length >= 0 else { throw error(.negativeLength(Int64(length))) }
+        guard let s = buffer.readSlice(length: length) else { throw truncated(length) }
+        return s
+    }
+
+    /// Reads a non-null array count (throws on null).
+    @inlinable
+    public mutating func readNonNullArrayCount(compact: Bool) throws(KafkaDecodingError) -> Int {
+        let start = offset
+        guard let n = try readArrayCount(compact: compact) else {
+            throw KafkaDecodingError(.unexpectedNull, offset: start)
+        }
+        return n
+    }
+
+    /// A sub-reader over the next `length` bytes whose offsets continue this reader's numbering.
+    @inlinable
+    public mutating func subReader(length: Int) throws(KafkaDecodingError) -> KafkaReader {
+        let atOffset = offset
+        let slice = try readSlice(length: length)
+        return KafkaReader(slice, startingAt: atOffset, origin: origin)
+    }
+
+    @inlinable
+    init(_ slice: ByteBuffer, startingAt offset: Int, origin: Int) {
+        self.buffer = slice
+        self.origin = slice.readerIndex - offset
+    }
+
+    /// Fails unless every byte was consumed.
+    @inlinable
+    public func expectEnd() throws(KafkaDecodingError) {
+        if buffer.readableBytes != 0 { throw error(.trailingBytes(count: buffer.readableBytes)) }
+    }
+}
