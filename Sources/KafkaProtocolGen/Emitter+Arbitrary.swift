@@ -4,16 +4,16 @@ import Foundation
 extension Emitter {
     func emitArbitrary() throws -> String {
         out = ""
-        try emitArbitraryExtension(typeName: spec.name, fields: spec.fields)
+        try emitArbitraryExtension(typeName: spec.name, fields: spec.fields, conformance: "ArbitraryKafkaMessage")
         for s in try structs() {
-            try emitArbitraryExtension(typeName: "\(spec.name).\(s.name)", fields: s.fields)
+            try emitArbitraryExtension(typeName: "\(spec.name).\(s.name)", fields: s.fields, conformance: "ArbitraryKafkaStruct")
         }
         return out
     }
 
-    func emitArbitraryExtension(typeName: String, fields all: [Field]) throws {
+    func emitArbitraryExtension(typeName: String, fields all: [Field], conformance: String) throws {
         let fields = all.filter { !presence($0).isEmpty }
-        try block("extension \(typeName): ArbitraryKafkaStruct") { e in
+        try block("extension \(typeName): \(conformance)") { e in
             try e.block("static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self") { e in
                 e.line("var v = Self()")
                 for f in fields {

@@ -45,7 +45,7 @@ func loadFolder(_ dir: String) throws -> [MessageSpec] {
     let names = try fm.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted()
     return try names.map { name in
         let json = try loadSpec(URL(fileURLWithPath: dir).appendingPathComponent(name))
-        return try MessageSpec(json: json, source: name)
+        return try MessageSpec(json: json, source: URL(fileURLWithPath: dir).lastPathComponent + "/" + name)
     }
 }
 

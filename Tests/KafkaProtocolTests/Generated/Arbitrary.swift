@@ -3,7 +3,7 @@
 import NIOCore
 @testable import KafkaProtocol
 
-extension AddOffsetsToTxnRequest: ArbitraryKafkaStruct {
+extension AddOffsetsToTxnRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.transactionalId = String.arbitrary(&rng)
@@ -14,7 +14,7 @@ extension AddOffsetsToTxnRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AddOffsetsToTxnResponse: ArbitraryKafkaStruct {
+extension AddOffsetsToTxnResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -23,7 +23,7 @@ extension AddOffsetsToTxnResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AddPartitionsToTxnRequest: ArbitraryKafkaStruct {
+extension AddPartitionsToTxnRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 4 { v.transactions = rng.array(depth: depth) { (rng: inout SeededRandom) -> AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction in AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction.arbitrary(version: version, rng: &rng, depth: depth + 1) } }
@@ -56,7 +56,7 @@ extension AddPartitionsToTxnRequest.AddPartitionsToTxnTopic: ArbitraryKafkaStruc
         return v
     }
 }
-extension AddPartitionsToTxnResponse: ArbitraryKafkaStruct {
+extension AddPartitionsToTxnResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -94,7 +94,7 @@ extension AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult: Arbitrar
         return v
     }
 }
-extension AddRaftVoterRequest: ArbitraryKafkaStruct {
+extension AddRaftVoterRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -117,7 +117,7 @@ extension AddRaftVoterRequest.Listener: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AddRaftVoterResponse: ArbitraryKafkaStruct {
+extension AddRaftVoterResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -127,7 +127,7 @@ extension AddRaftVoterResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AllocateProducerIdsRequest: ArbitraryKafkaStruct {
+extension AllocateProducerIdsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -136,7 +136,7 @@ extension AllocateProducerIdsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AllocateProducerIdsResponse: ArbitraryKafkaStruct {
+extension AllocateProducerIdsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -147,7 +147,7 @@ extension AllocateProducerIdsResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterClientQuotasRequest: ArbitraryKafkaStruct {
+extension AlterClientQuotasRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.entries = rng.array(depth: depth) { (rng: inout SeededRandom) -> AlterClientQuotasRequest.EntryData in AlterClientQuotasRequest.EntryData.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -184,7 +184,7 @@ extension AlterClientQuotasRequest.OpData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterClientQuotasResponse: ArbitraryKafkaStruct {
+extension AlterClientQuotasResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -212,7 +212,7 @@ extension AlterClientQuotasResponse.EntityData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterConfigsRequest: ArbitraryKafkaStruct {
+extension AlterConfigsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.resources = rng.array(depth: depth) { (rng: inout SeededRandom) -> AlterConfigsRequest.AlterConfigsResource in AlterConfigsRequest.AlterConfigsResource.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -240,7 +240,7 @@ extension AlterConfigsRequest.AlterableConfig: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterConfigsResponse: ArbitraryKafkaStruct {
+extension AlterConfigsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -260,7 +260,7 @@ extension AlterConfigsResponse.AlterConfigsResourceResponse: ArbitraryKafkaStruc
         return v
     }
 }
-extension AlterPartitionReassignmentsRequest: ArbitraryKafkaStruct {
+extension AlterPartitionReassignmentsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.timeoutMs = Int32.arbitrary(&rng)
@@ -288,7 +288,7 @@ extension AlterPartitionReassignmentsRequest.ReassignablePartition: ArbitraryKaf
         return v
     }
 }
-extension AlterPartitionReassignmentsResponse: ArbitraryKafkaStruct {
+extension AlterPartitionReassignmentsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -319,7 +319,7 @@ extension AlterPartitionReassignmentsResponse.ReassignablePartitionResponse: Arb
         return v
     }
 }
-extension AlterPartitionRequest: ArbitraryKafkaStruct {
+extension AlterPartitionRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -361,7 +361,7 @@ extension AlterPartitionRequest.BrokerState: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterPartitionResponse: ArbitraryKafkaStruct {
+extension AlterPartitionResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -395,7 +395,7 @@ extension AlterPartitionResponse.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AlterReplicaLogDirsRequest: ArbitraryKafkaStruct {
+extension AlterReplicaLogDirsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.dirs = rng.array(depth: depth) { (rng: inout SeededRandom) -> AlterReplicaLogDirsRequest.AlterReplicaLogDir in AlterReplicaLogDirsRequest.AlterReplicaLogDir.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -421,7 +421,7 @@ extension AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic: ArbitraryKafkaStru
         return v
     }
 }
-extension AlterReplicaLogDirsResponse: ArbitraryKafkaStruct {
+extension AlterReplicaLogDirsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -448,7 +448,7 @@ extension AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult: Arbitra
         return v
     }
 }
-extension AlterShareGroupOffsetsRequest: ArbitraryKafkaStruct {
+extension AlterShareGroupOffsetsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -475,7 +475,7 @@ extension AlterShareGroupOffsetsRequest.AlterShareGroupOffsetsRequestPartition: 
         return v
     }
 }
-extension AlterShareGroupOffsetsResponse: ArbitraryKafkaStruct {
+extension AlterShareGroupOffsetsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -506,7 +506,7 @@ extension AlterShareGroupOffsetsResponse.AlterShareGroupOffsetsResponsePartition
         return v
     }
 }
-extension AlterUserScramCredentialsRequest: ArbitraryKafkaStruct {
+extension AlterUserScramCredentialsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.deletions = rng.array(depth: depth) { (rng: inout SeededRandom) -> AlterUserScramCredentialsRequest.ScramCredentialDeletion in AlterUserScramCredentialsRequest.ScramCredentialDeletion.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -536,7 +536,7 @@ extension AlterUserScramCredentialsRequest.ScramCredentialUpsertion: ArbitraryKa
         return v
     }
 }
-extension AlterUserScramCredentialsResponse: ArbitraryKafkaStruct {
+extension AlterUserScramCredentialsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -555,7 +555,7 @@ extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult: Arb
         return v
     }
 }
-extension ApiVersionsRequest: ArbitraryKafkaStruct {
+extension ApiVersionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.clientSoftwareName = String.arbitrary(&rng) }
@@ -564,7 +564,7 @@ extension ApiVersionsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ApiVersionsResponse: ArbitraryKafkaStruct {
+extension ApiVersionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -608,7 +608,7 @@ extension ApiVersionsResponse.FinalizedFeatureKey: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AssignReplicasToDirsRequest: ArbitraryKafkaStruct {
+extension AssignReplicasToDirsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -644,7 +644,7 @@ extension AssignReplicasToDirsRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension AssignReplicasToDirsResponse: ArbitraryKafkaStruct {
+extension AssignReplicasToDirsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -681,7 +681,7 @@ extension AssignReplicasToDirsResponse.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BeginQuorumEpochRequest: ArbitraryKafkaStruct {
+extension BeginQuorumEpochRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -722,7 +722,7 @@ extension BeginQuorumEpochRequest.LeaderEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BeginQuorumEpochResponse: ArbitraryKafkaStruct {
+extension BeginQuorumEpochResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -762,7 +762,7 @@ extension BeginQuorumEpochResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BrokerHeartbeatRequest: ArbitraryKafkaStruct {
+extension BrokerHeartbeatRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -775,7 +775,7 @@ extension BrokerHeartbeatRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BrokerHeartbeatResponse: ArbitraryKafkaStruct {
+extension BrokerHeartbeatResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -787,7 +787,7 @@ extension BrokerHeartbeatResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BrokerRegistrationRequest: ArbitraryKafkaStruct {
+extension BrokerRegistrationRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -824,7 +824,7 @@ extension BrokerRegistrationRequest.Feature: ArbitraryKafkaStruct {
         return v
     }
 }
-extension BrokerRegistrationResponse: ArbitraryKafkaStruct {
+extension BrokerRegistrationResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -834,7 +834,7 @@ extension BrokerRegistrationResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerGroupDescribeRequest: ArbitraryKafkaStruct {
+extension ConsumerGroupDescribeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupIds = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -843,7 +843,7 @@ extension ConsumerGroupDescribeRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerGroupDescribeResponse: ArbitraryKafkaStruct {
+extension ConsumerGroupDescribeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -904,7 +904,7 @@ extension ConsumerGroupDescribeResponse.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerGroupHeartbeatRequest: ArbitraryKafkaStruct {
+extension ConsumerGroupHeartbeatRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -930,7 +930,7 @@ extension ConsumerGroupHeartbeatRequest.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerGroupHeartbeatResponse: ArbitraryKafkaStruct {
+extension ConsumerGroupHeartbeatResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -961,7 +961,7 @@ extension ConsumerGroupHeartbeatResponse.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerProtocolAssignment: ArbitraryKafkaStruct {
+extension ConsumerProtocolAssignment: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.assignedPartitions = rng.array(depth: depth) { (rng: inout SeededRandom) -> ConsumerProtocolAssignment.TopicPartition in ConsumerProtocolAssignment.TopicPartition.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -977,7 +977,7 @@ extension ConsumerProtocolAssignment.TopicPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ConsumerProtocolSubscription: ArbitraryKafkaStruct {
+extension ConsumerProtocolSubscription: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -996,7 +996,7 @@ extension ConsumerProtocolSubscription.TopicPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ControlledShutdownRequest: ArbitraryKafkaStruct {
+extension ControlledShutdownRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -1005,7 +1005,7 @@ extension ControlledShutdownRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ControlledShutdownResponse: ArbitraryKafkaStruct {
+extension ControlledShutdownResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -1023,7 +1023,7 @@ extension ControlledShutdownResponse.RemainingPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ControllerRegistrationRequest: ArbitraryKafkaStruct {
+extension ControllerRegistrationRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.controllerId = Int32.arbitrary(&rng)
@@ -1056,7 +1056,7 @@ extension ControllerRegistrationRequest.Feature: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ControllerRegistrationResponse: ArbitraryKafkaStruct {
+extension ControllerRegistrationResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1066,7 +1066,7 @@ extension ControllerRegistrationResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreateAclsRequest: ArbitraryKafkaStruct {
+extension CreateAclsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.creations = rng.array(depth: depth) { (rng: inout SeededRandom) -> CreateAclsRequest.AclCreation in CreateAclsRequest.AclCreation.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1088,7 +1088,7 @@ extension CreateAclsRequest.AclCreation: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreateAclsResponse: ArbitraryKafkaStruct {
+extension CreateAclsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1106,7 +1106,7 @@ extension CreateAclsResponse.AclCreationResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreateDelegationTokenRequest: ArbitraryKafkaStruct {
+extension CreateDelegationTokenRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version == 3 { v.ownerPrincipalType = (version == 3) && rng.chance(4) ? nil : String.arbitrary(&rng) }
@@ -1126,7 +1126,7 @@ extension CreateDelegationTokenRequest.CreatableRenewers: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreateDelegationTokenResponse: ArbitraryKafkaStruct {
+extension CreateDelegationTokenResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -1144,7 +1144,7 @@ extension CreateDelegationTokenResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreatePartitionsRequest: ArbitraryKafkaStruct {
+extension CreatePartitionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> CreatePartitionsRequest.CreatePartitionsTopic in CreatePartitionsRequest.CreatePartitionsTopic.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1172,7 +1172,7 @@ extension CreatePartitionsRequest.CreatePartitionsAssignment: ArbitraryKafkaStru
         return v
     }
 }
-extension CreatePartitionsResponse: ArbitraryKafkaStruct {
+extension CreatePartitionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1191,7 +1191,7 @@ extension CreatePartitionsResponse.CreatePartitionsTopicResult: ArbitraryKafkaSt
         return v
     }
 }
-extension CreateTopicsRequest: ArbitraryKafkaStruct {
+extension CreateTopicsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> CreateTopicsRequest.CreatableTopic in CreateTopicsRequest.CreatableTopic.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1231,7 +1231,7 @@ extension CreateTopicsRequest.CreatableTopicConfig: ArbitraryKafkaStruct {
         return v
     }
 }
-extension CreateTopicsResponse: ArbitraryKafkaStruct {
+extension CreateTopicsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 2 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -1267,7 +1267,7 @@ extension CreateTopicsResponse.CreatableTopicConfigs: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DefaultPrincipalData: ArbitraryKafkaStruct {
+extension DefaultPrincipalData: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.type = String.arbitrary(&rng)
@@ -1277,7 +1277,7 @@ extension DefaultPrincipalData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteAclsRequest: ArbitraryKafkaStruct {
+extension DeleteAclsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.filters = rng.array(depth: depth) { (rng: inout SeededRandom) -> DeleteAclsRequest.DeleteAclsFilter in DeleteAclsRequest.DeleteAclsFilter.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1299,7 +1299,7 @@ extension DeleteAclsRequest.DeleteAclsFilter: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteAclsResponse: ArbitraryKafkaStruct {
+extension DeleteAclsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1334,7 +1334,7 @@ extension DeleteAclsResponse.DeleteAclsMatchingAcl: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteGroupsRequest: ArbitraryKafkaStruct {
+extension DeleteGroupsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupsNames = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -1342,7 +1342,7 @@ extension DeleteGroupsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteGroupsResponse: ArbitraryKafkaStruct {
+extension DeleteGroupsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1360,7 +1360,7 @@ extension DeleteGroupsResponse.DeletableGroupResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteRecordsRequest: ArbitraryKafkaStruct {
+extension DeleteRecordsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> DeleteRecordsRequest.DeleteRecordsTopic in DeleteRecordsRequest.DeleteRecordsTopic.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1387,7 +1387,7 @@ extension DeleteRecordsRequest.DeleteRecordsPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteRecordsResponse: ArbitraryKafkaStruct {
+extension DeleteRecordsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1415,7 +1415,7 @@ extension DeleteRecordsResponse.DeleteRecordsPartitionResult: ArbitraryKafkaStru
         return v
     }
 }
-extension DeleteShareGroupOffsetsRequest: ArbitraryKafkaStruct {
+extension DeleteShareGroupOffsetsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -1432,7 +1432,7 @@ extension DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic: Ar
         return v
     }
 }
-extension DeleteShareGroupOffsetsResponse: ArbitraryKafkaStruct {
+extension DeleteShareGroupOffsetsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1454,7 +1454,7 @@ extension DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic: 
         return v
     }
 }
-extension DeleteShareGroupStateRequest: ArbitraryKafkaStruct {
+extension DeleteShareGroupStateRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -1480,7 +1480,7 @@ extension DeleteShareGroupStateRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteShareGroupStateResponse: ArbitraryKafkaStruct {
+extension DeleteShareGroupStateResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.results = rng.array(depth: depth) { (rng: inout SeededRandom) -> DeleteShareGroupStateResponse.DeleteStateResult in DeleteShareGroupStateResponse.DeleteStateResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1507,7 +1507,7 @@ extension DeleteShareGroupStateResponse.PartitionResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteTopicsRequest: ArbitraryKafkaStruct {
+extension DeleteTopicsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version == 6 { v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> DeleteTopicsRequest.DeleteTopicState in DeleteTopicsRequest.DeleteTopicState.arbitrary(version: version, rng: &rng, depth: depth + 1) } }
@@ -1526,7 +1526,7 @@ extension DeleteTopicsRequest.DeleteTopicState: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DeleteTopicsResponse: ArbitraryKafkaStruct {
+extension DeleteTopicsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -1546,7 +1546,7 @@ extension DeleteTopicsResponse.DeletableTopicResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeAclsRequest: ArbitraryKafkaStruct {
+extension DescribeAclsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.resourceTypeFilter = Int8.arbitrary(&rng)
@@ -1560,7 +1560,7 @@ extension DescribeAclsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeAclsResponse: ArbitraryKafkaStruct {
+extension DescribeAclsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1593,7 +1593,7 @@ extension DescribeAclsResponse.AclDescription: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeClientQuotasRequest: ArbitraryKafkaStruct {
+extension DescribeClientQuotasRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.components = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeClientQuotasRequest.ComponentData in DescribeClientQuotasRequest.ComponentData.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1612,7 +1612,7 @@ extension DescribeClientQuotasRequest.ComponentData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeClientQuotasResponse: ArbitraryKafkaStruct {
+extension DescribeClientQuotasResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1650,7 +1650,7 @@ extension DescribeClientQuotasResponse.ValueData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeClusterRequest: ArbitraryKafkaStruct {
+extension DescribeClusterRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.includeClusterAuthorizedOperations = Bool.arbitrary(&rng)
@@ -1660,7 +1660,7 @@ extension DescribeClusterRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeClusterResponse: ArbitraryKafkaStruct {
+extension DescribeClusterResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1687,7 +1687,7 @@ extension DescribeClusterResponse.DescribeClusterBroker: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeConfigsRequest: ArbitraryKafkaStruct {
+extension DescribeConfigsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.resources = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeConfigsRequest.DescribeConfigsResource in DescribeConfigsRequest.DescribeConfigsResource.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1707,7 +1707,7 @@ extension DescribeConfigsRequest.DescribeConfigsResource: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeConfigsResponse: ArbitraryKafkaStruct {
+extension DescribeConfigsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1754,7 +1754,7 @@ extension DescribeConfigsResponse.DescribeConfigsSynonym: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeDelegationTokenRequest: ArbitraryKafkaStruct {
+extension DescribeDelegationTokenRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.owners = (true) && rng.chance(4) ? nil : rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeDelegationTokenRequest.DescribeDelegationTokenOwner in DescribeDelegationTokenRequest.DescribeDelegationTokenOwner.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1771,7 +1771,7 @@ extension DescribeDelegationTokenRequest.DescribeDelegationTokenOwner: Arbitrary
         return v
     }
 }
-extension DescribeDelegationTokenResponse: ArbitraryKafkaStruct {
+extension DescribeDelegationTokenResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -1807,7 +1807,7 @@ extension DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer: Arbit
         return v
     }
 }
-extension DescribeGroupsRequest: ArbitraryKafkaStruct {
+extension DescribeGroupsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groups = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -1816,7 +1816,7 @@ extension DescribeGroupsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeGroupsResponse: ArbitraryKafkaStruct {
+extension DescribeGroupsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -1853,7 +1853,7 @@ extension DescribeGroupsResponse.DescribedGroupMember: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeLogDirsRequest: ArbitraryKafkaStruct {
+extension DescribeLogDirsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = (true) && rng.chance(4) ? nil : rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeLogDirsRequest.DescribableLogDirTopic in DescribeLogDirsRequest.DescribableLogDirTopic.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1870,7 +1870,7 @@ extension DescribeLogDirsRequest.DescribableLogDirTopic: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeLogDirsResponse: ArbitraryKafkaStruct {
+extension DescribeLogDirsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1912,7 +1912,7 @@ extension DescribeLogDirsResponse.DescribeLogDirsPartition: ArbitraryKafkaStruct
         return v
     }
 }
-extension DescribeProducersRequest: ArbitraryKafkaStruct {
+extension DescribeProducersRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeProducersRequest.TopicRequest in DescribeProducersRequest.TopicRequest.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1929,7 +1929,7 @@ extension DescribeProducersRequest.TopicRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeProducersResponse: ArbitraryKafkaStruct {
+extension DescribeProducersResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -1971,7 +1971,7 @@ extension DescribeProducersResponse.ProducerState: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeQuorumRequest: ArbitraryKafkaStruct {
+extension DescribeQuorumRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeQuorumRequest.TopicData in DescribeQuorumRequest.TopicData.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -1996,7 +1996,7 @@ extension DescribeQuorumRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeQuorumResponse: ArbitraryKafkaStruct {
+extension DescribeQuorumResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -2062,7 +2062,7 @@ extension DescribeQuorumResponse.Listener: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeShareGroupOffsetsRequest: ArbitraryKafkaStruct {
+extension DescribeShareGroupOffsetsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groups = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup in DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -2088,7 +2088,7 @@ extension DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic
         return v
     }
 }
-extension DescribeShareGroupOffsetsResponse: ArbitraryKafkaStruct {
+extension DescribeShareGroupOffsetsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2131,7 +2131,7 @@ extension DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePar
         return v
     }
 }
-extension DescribeTopicPartitionsRequest: ArbitraryKafkaStruct {
+extension DescribeTopicPartitionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeTopicPartitionsRequest.TopicRequest in DescribeTopicPartitionsRequest.TopicRequest.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -2158,7 +2158,7 @@ extension DescribeTopicPartitionsRequest.Cursor: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeTopicPartitionsResponse: ArbitraryKafkaStruct {
+extension DescribeTopicPartitionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2206,7 +2206,7 @@ extension DescribeTopicPartitionsResponse.Cursor: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeTransactionsRequest: ArbitraryKafkaStruct {
+extension DescribeTransactionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.transactionalIds = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -2214,7 +2214,7 @@ extension DescribeTransactionsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeTransactionsResponse: ArbitraryKafkaStruct {
+extension DescribeTransactionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2247,7 +2247,7 @@ extension DescribeTransactionsResponse.TopicData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeUserScramCredentialsRequest: ArbitraryKafkaStruct {
+extension DescribeUserScramCredentialsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.users = (true) && rng.chance(4) ? nil : rng.array(depth: depth) { (rng: inout SeededRandom) -> DescribeUserScramCredentialsRequest.UserName in DescribeUserScramCredentialsRequest.UserName.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -2263,7 +2263,7 @@ extension DescribeUserScramCredentialsRequest.UserName: ArbitraryKafkaStruct {
         return v
     }
 }
-extension DescribeUserScramCredentialsResponse: ArbitraryKafkaStruct {
+extension DescribeUserScramCredentialsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2294,7 +2294,7 @@ extension DescribeUserScramCredentialsResponse.CredentialInfo: ArbitraryKafkaStr
         return v
     }
 }
-extension ElectLeadersRequest: ArbitraryKafkaStruct {
+extension ElectLeadersRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.electionType = Int8.arbitrary(&rng) }
@@ -2313,7 +2313,7 @@ extension ElectLeadersRequest.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ElectLeadersResponse: ArbitraryKafkaStruct {
+extension ElectLeadersResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2342,7 +2342,7 @@ extension ElectLeadersResponse.PartitionResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EndQuorumEpochRequest: ArbitraryKafkaStruct {
+extension EndQuorumEpochRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -2392,7 +2392,7 @@ extension EndQuorumEpochRequest.LeaderEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EndQuorumEpochResponse: ArbitraryKafkaStruct {
+extension EndQuorumEpochResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -2432,14 +2432,14 @@ extension EndQuorumEpochResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EndTxnMarker: ArbitraryKafkaStruct {
+extension EndTxnMarker: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.coordinatorEpoch = Int32.arbitrary(&rng)
         return v
     }
 }
-extension EndTxnRequest: ArbitraryKafkaStruct {
+extension EndTxnRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.transactionalId = String.arbitrary(&rng)
@@ -2450,7 +2450,7 @@ extension EndTxnRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EndTxnResponse: ArbitraryKafkaStruct {
+extension EndTxnResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2461,7 +2461,7 @@ extension EndTxnResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EnvelopeRequest: ArbitraryKafkaStruct {
+extension EnvelopeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.requestData = ByteBuffer.arbitrary(&rng)
@@ -2471,7 +2471,7 @@ extension EnvelopeRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension EnvelopeResponse: ArbitraryKafkaStruct {
+extension EnvelopeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.responseData = (true) && rng.chance(4) ? nil : ByteBuffer.arbitrary(&rng)
@@ -2480,7 +2480,7 @@ extension EnvelopeResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ExpireDelegationTokenRequest: ArbitraryKafkaStruct {
+extension ExpireDelegationTokenRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.hmac = ByteBuffer.arbitrary(&rng)
@@ -2489,7 +2489,7 @@ extension ExpireDelegationTokenRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ExpireDelegationTokenResponse: ArbitraryKafkaStruct {
+extension ExpireDelegationTokenResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -2499,7 +2499,7 @@ extension ExpireDelegationTokenResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FetchRequest: ArbitraryKafkaStruct {
+extension FetchRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 12 && rng.chance(2) { v.clusterId = (version >= 12) && rng.chance(4) ? nil : String.arbitrary(&rng) }
@@ -2562,7 +2562,7 @@ extension FetchRequest.ForgottenTopic: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FetchResponse: ArbitraryKafkaStruct {
+extension FetchResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -2649,7 +2649,7 @@ extension FetchResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FetchSnapshotRequest: ArbitraryKafkaStruct {
+extension FetchSnapshotRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if rng.chance(2) { v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng) }
@@ -2690,7 +2690,7 @@ extension FetchSnapshotRequest.SnapshotId: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FetchSnapshotResponse: ArbitraryKafkaStruct {
+extension FetchSnapshotResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2752,7 +2752,7 @@ extension FetchSnapshotResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FindCoordinatorRequest: ArbitraryKafkaStruct {
+extension FindCoordinatorRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version <= 3 { v.key = String.arbitrary(&rng) }
@@ -2762,7 +2762,7 @@ extension FindCoordinatorRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension FindCoordinatorResponse: ArbitraryKafkaStruct {
+extension FindCoordinatorResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -2789,7 +2789,7 @@ extension FindCoordinatorResponse.Coordinator: ArbitraryKafkaStruct {
         return v
     }
 }
-extension GetTelemetrySubscriptionsRequest: ArbitraryKafkaStruct {
+extension GetTelemetrySubscriptionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clientInstanceId = KafkaUUID.arbitrary(&rng)
@@ -2797,7 +2797,7 @@ extension GetTelemetrySubscriptionsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension GetTelemetrySubscriptionsResponse: ArbitraryKafkaStruct {
+extension GetTelemetrySubscriptionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2813,7 +2813,7 @@ extension GetTelemetrySubscriptionsResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension HeartbeatRequest: ArbitraryKafkaStruct {
+extension HeartbeatRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -2824,7 +2824,7 @@ extension HeartbeatRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension HeartbeatResponse: ArbitraryKafkaStruct {
+extension HeartbeatResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -2833,7 +2833,7 @@ extension HeartbeatResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension IncrementalAlterConfigsRequest: ArbitraryKafkaStruct {
+extension IncrementalAlterConfigsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.resources = rng.array(depth: depth) { (rng: inout SeededRandom) -> IncrementalAlterConfigsRequest.AlterConfigsResource in IncrementalAlterConfigsRequest.AlterConfigsResource.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -2862,7 +2862,7 @@ extension IncrementalAlterConfigsRequest.AlterableConfig: ArbitraryKafkaStruct {
         return v
     }
 }
-extension IncrementalAlterConfigsResponse: ArbitraryKafkaStruct {
+extension IncrementalAlterConfigsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2882,7 +2882,7 @@ extension IncrementalAlterConfigsResponse.AlterConfigsResourceResponse: Arbitrar
         return v
     }
 }
-extension InitProducerIdRequest: ArbitraryKafkaStruct {
+extension InitProducerIdRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.transactionalId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -2895,7 +2895,7 @@ extension InitProducerIdRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension InitProducerIdResponse: ArbitraryKafkaStruct {
+extension InitProducerIdResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -2908,7 +2908,7 @@ extension InitProducerIdResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension InitializeShareGroupStateRequest: ArbitraryKafkaStruct {
+extension InitializeShareGroupStateRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -2936,7 +2936,7 @@ extension InitializeShareGroupStateRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension InitializeShareGroupStateResponse: ArbitraryKafkaStruct {
+extension InitializeShareGroupStateResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.results = rng.array(depth: depth) { (rng: inout SeededRandom) -> InitializeShareGroupStateResponse.InitializeStateResult in InitializeShareGroupStateResponse.InitializeStateResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -2963,7 +2963,7 @@ extension InitializeShareGroupStateResponse.PartitionResult: ArbitraryKafkaStruc
         return v
     }
 }
-extension JoinGroupRequest: ArbitraryKafkaStruct {
+extension JoinGroupRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -2987,7 +2987,7 @@ extension JoinGroupRequest.JoinGroupRequestProtocol: ArbitraryKafkaStruct {
         return v
     }
 }
-extension JoinGroupResponse: ArbitraryKafkaStruct {
+extension JoinGroupResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 2 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3013,7 +3013,7 @@ extension JoinGroupResponse.JoinGroupResponseMember: ArbitraryKafkaStruct {
         return v
     }
 }
-extension KRaftVersionRecord: ArbitraryKafkaStruct {
+extension KRaftVersionRecord: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.version = Int16.arbitrary(&rng)
@@ -3022,7 +3022,7 @@ extension KRaftVersionRecord: ArbitraryKafkaStruct {
         return v
     }
 }
-extension LeaderAndIsrRequest: ArbitraryKafkaStruct {
+extension LeaderAndIsrRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.controllerId = Int32.arbitrary(&rng)
@@ -3076,7 +3076,7 @@ extension LeaderAndIsrRequest.LeaderAndIsrLiveLeader: ArbitraryKafkaStruct {
         return v
     }
 }
-extension LeaderAndIsrResponse: ArbitraryKafkaStruct {
+extension LeaderAndIsrResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -3105,7 +3105,7 @@ extension LeaderAndIsrResponse.LeaderAndIsrTopicError: ArbitraryKafkaStruct {
         return v
     }
 }
-extension LeaderChangeMessage: ArbitraryKafkaStruct {
+extension LeaderChangeMessage: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.version = Int16.arbitrary(&rng)
@@ -3125,7 +3125,7 @@ extension LeaderChangeMessage.Voter: ArbitraryKafkaStruct {
         return v
     }
 }
-extension LeaveGroupRequest: ArbitraryKafkaStruct {
+extension LeaveGroupRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -3145,7 +3145,7 @@ extension LeaveGroupRequest.MemberIdentity: ArbitraryKafkaStruct {
         return v
     }
 }
-extension LeaveGroupResponse: ArbitraryKafkaStruct {
+extension LeaveGroupResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3165,7 +3165,7 @@ extension LeaveGroupResponse.MemberResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListConfigResourcesRequest: ArbitraryKafkaStruct {
+extension ListConfigResourcesRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version == 1 { v.resourceTypes = rng.array(depth: depth) { (rng: inout SeededRandom) -> Int8 in Int8.arbitrary(&rng) } }
@@ -3173,7 +3173,7 @@ extension ListConfigResourcesRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListConfigResourcesResponse: ArbitraryKafkaStruct {
+extension ListConfigResourcesResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -3192,7 +3192,7 @@ extension ListConfigResourcesResponse.ConfigResource: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListGroupsRequest: ArbitraryKafkaStruct {
+extension ListGroupsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 4 { v.statesFilter = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) } }
@@ -3201,7 +3201,7 @@ extension ListGroupsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListGroupsResponse: ArbitraryKafkaStruct {
+extension ListGroupsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3222,7 +3222,7 @@ extension ListGroupsResponse.ListedGroup: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListOffsetsRequest: ArbitraryKafkaStruct {
+extension ListOffsetsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.replicaId = Int32.arbitrary(&rng)
@@ -3253,7 +3253,7 @@ extension ListOffsetsRequest.ListOffsetsPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListOffsetsResponse: ArbitraryKafkaStruct {
+extension ListOffsetsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 2 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3284,7 +3284,7 @@ extension ListOffsetsResponse.ListOffsetsPartitionResponse: ArbitraryKafkaStruct
         return v
     }
 }
-extension ListPartitionReassignmentsRequest: ArbitraryKafkaStruct {
+extension ListPartitionReassignmentsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.timeoutMs = Int32.arbitrary(&rng)
@@ -3302,7 +3302,7 @@ extension ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics: Ar
         return v
     }
 }
-extension ListPartitionReassignmentsResponse: ArbitraryKafkaStruct {
+extension ListPartitionReassignmentsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -3333,7 +3333,7 @@ extension ListPartitionReassignmentsResponse.OngoingPartitionReassignment: Arbit
         return v
     }
 }
-extension ListTransactionsRequest: ArbitraryKafkaStruct {
+extension ListTransactionsRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.stateFilters = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -3344,7 +3344,7 @@ extension ListTransactionsRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ListTransactionsResponse: ArbitraryKafkaStruct {
+extension ListTransactionsResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -3365,7 +3365,7 @@ extension ListTransactionsResponse.TransactionState: ArbitraryKafkaStruct {
         return v
     }
 }
-extension MetadataRequest: ArbitraryKafkaStruct {
+extension MetadataRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.topics = (version >= 1) && rng.chance(4) ? nil : rng.array(depth: depth) { (rng: inout SeededRandom) -> MetadataRequest.MetadataRequestTopic in MetadataRequest.MetadataRequestTopic.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -3385,7 +3385,7 @@ extension MetadataRequest.MetadataRequestTopic: ArbitraryKafkaStruct {
         return v
     }
 }
-extension MetadataResponse: ArbitraryKafkaStruct {
+extension MetadataResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3437,7 +3437,7 @@ extension MetadataResponse.MetadataResponsePartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension OffsetCommitRequest: ArbitraryKafkaStruct {
+extension OffsetCommitRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -3472,7 +3472,7 @@ extension OffsetCommitRequest.OffsetCommitRequestPartition: ArbitraryKafkaStruct
         return v
     }
 }
-extension OffsetCommitResponse: ArbitraryKafkaStruct {
+extension OffsetCommitResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3500,7 +3500,7 @@ extension OffsetCommitResponse.OffsetCommitResponsePartition: ArbitraryKafkaStru
         return v
     }
 }
-extension OffsetDeleteRequest: ArbitraryKafkaStruct {
+extension OffsetDeleteRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -3523,7 +3523,7 @@ extension OffsetDeleteRequest.OffsetDeleteRequestPartition: ArbitraryKafkaStruct
         return v
     }
 }
-extension OffsetDeleteResponse: ArbitraryKafkaStruct {
+extension OffsetDeleteResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -3548,7 +3548,7 @@ extension OffsetDeleteResponse.OffsetDeleteResponsePartition: ArbitraryKafkaStru
         return v
     }
 }
-extension OffsetFetchRequest: ArbitraryKafkaStruct {
+extension OffsetFetchRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version <= 7 { v.groupId = String.arbitrary(&rng) }
@@ -3589,7 +3589,7 @@ extension OffsetFetchRequest.OffsetFetchRequestTopics: ArbitraryKafkaStruct {
         return v
     }
 }
-extension OffsetFetchResponse: ArbitraryKafkaStruct {
+extension OffsetFetchResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3653,7 +3653,7 @@ extension OffsetFetchResponse.OffsetFetchResponsePartitions: ArbitraryKafkaStruc
         return v
     }
 }
-extension OffsetForLeaderEpochRequest: ArbitraryKafkaStruct {
+extension OffsetForLeaderEpochRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.replicaId = Int32.arbitrary(&rng) }
@@ -3681,7 +3681,7 @@ extension OffsetForLeaderEpochRequest.OffsetForLeaderPartition: ArbitraryKafkaSt
         return v
     }
 }
-extension OffsetForLeaderEpochResponse: ArbitraryKafkaStruct {
+extension OffsetForLeaderEpochResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 2 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -3710,7 +3710,7 @@ extension OffsetForLeaderEpochResponse.EpochEndOffset: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ProduceRequest: ArbitraryKafkaStruct {
+extension ProduceRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 3 { v.transactionalId = (version >= 3) && rng.chance(4) ? nil : String.arbitrary(&rng) }
@@ -3740,7 +3740,7 @@ extension ProduceRequest.PartitionProduceData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ProduceResponse: ArbitraryKafkaStruct {
+extension ProduceResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.responses = rng.array(depth: depth) { (rng: inout SeededRandom) -> ProduceResponse.TopicProduceResponse in ProduceResponse.TopicProduceResponse.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -3804,7 +3804,7 @@ extension ProduceResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension PushTelemetryRequest: ArbitraryKafkaStruct {
+extension PushTelemetryRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clientInstanceId = KafkaUUID.arbitrary(&rng)
@@ -3816,7 +3816,7 @@ extension PushTelemetryRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension PushTelemetryResponse: ArbitraryKafkaStruct {
+extension PushTelemetryResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -3825,7 +3825,7 @@ extension PushTelemetryResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ReadShareGroupStateRequest: ArbitraryKafkaStruct {
+extension ReadShareGroupStateRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -3852,7 +3852,7 @@ extension ReadShareGroupStateRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ReadShareGroupStateResponse: ArbitraryKafkaStruct {
+extension ReadShareGroupStateResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.results = rng.array(depth: depth) { (rng: inout SeededRandom) -> ReadShareGroupStateResponse.ReadStateResult in ReadShareGroupStateResponse.ReadStateResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -3893,7 +3893,7 @@ extension ReadShareGroupStateResponse.StateBatch: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ReadShareGroupStateSummaryRequest: ArbitraryKafkaStruct {
+extension ReadShareGroupStateSummaryRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -3920,7 +3920,7 @@ extension ReadShareGroupStateSummaryRequest.PartitionData: ArbitraryKafkaStruct 
         return v
     }
 }
-extension ReadShareGroupStateSummaryResponse: ArbitraryKafkaStruct {
+extension ReadShareGroupStateSummaryResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.results = rng.array(depth: depth) { (rng: inout SeededRandom) -> ReadShareGroupStateSummaryResponse.ReadStateSummaryResult in ReadShareGroupStateSummaryResponse.ReadStateSummaryResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -3951,7 +3951,7 @@ extension ReadShareGroupStateSummaryResponse.PartitionResult: ArbitraryKafkaStru
         return v
     }
 }
-extension RemoveRaftVoterRequest: ArbitraryKafkaStruct {
+extension RemoveRaftVoterRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -3961,7 +3961,7 @@ extension RemoveRaftVoterRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension RemoveRaftVoterResponse: ArbitraryKafkaStruct {
+extension RemoveRaftVoterResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -3971,7 +3971,7 @@ extension RemoveRaftVoterResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension RenewDelegationTokenRequest: ArbitraryKafkaStruct {
+extension RenewDelegationTokenRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.hmac = ByteBuffer.arbitrary(&rng)
@@ -3980,7 +3980,7 @@ extension RenewDelegationTokenRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension RenewDelegationTokenResponse: ArbitraryKafkaStruct {
+extension RenewDelegationTokenResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -3990,7 +3990,7 @@ extension RenewDelegationTokenResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension RequestHeader: ArbitraryKafkaStruct {
+extension RequestHeader: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.requestApiKey = Int16.arbitrary(&rng)
@@ -4001,7 +4001,7 @@ extension RequestHeader: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ResponseHeader: ArbitraryKafkaStruct {
+extension ResponseHeader: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.correlationId = Int32.arbitrary(&rng)
@@ -4009,7 +4009,7 @@ extension ResponseHeader: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SaslAuthenticateRequest: ArbitraryKafkaStruct {
+extension SaslAuthenticateRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.authBytes = ByteBuffer.arbitrary(&rng)
@@ -4017,7 +4017,7 @@ extension SaslAuthenticateRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SaslAuthenticateResponse: ArbitraryKafkaStruct {
+extension SaslAuthenticateResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -4028,14 +4028,14 @@ extension SaslAuthenticateResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SaslHandshakeRequest: ArbitraryKafkaStruct {
+extension SaslHandshakeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.mechanism = String.arbitrary(&rng)
         return v
     }
 }
-extension SaslHandshakeResponse: ArbitraryKafkaStruct {
+extension SaslHandshakeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -4043,7 +4043,7 @@ extension SaslHandshakeResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareAcknowledgeRequest: ArbitraryKafkaStruct {
+extension ShareAcknowledgeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -4083,7 +4083,7 @@ extension ShareAcknowledgeRequest.AcknowledgementBatch: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareAcknowledgeResponse: ArbitraryKafkaStruct {
+extension ShareAcknowledgeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4136,7 +4136,7 @@ extension ShareAcknowledgeResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareFetchRequest: ArbitraryKafkaStruct {
+extension ShareFetchRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -4193,7 +4193,7 @@ extension ShareFetchRequest.ForgottenTopic: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareFetchResponse: ArbitraryKafkaStruct {
+extension ShareFetchResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4260,7 +4260,7 @@ extension ShareFetchResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareGroupDescribeRequest: ArbitraryKafkaStruct {
+extension ShareGroupDescribeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupIds = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -4269,7 +4269,7 @@ extension ShareGroupDescribeRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareGroupDescribeResponse: ArbitraryKafkaStruct {
+extension ShareGroupDescribeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4326,7 +4326,7 @@ extension ShareGroupDescribeResponse.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareGroupHeartbeatRequest: ArbitraryKafkaStruct {
+extension ShareGroupHeartbeatRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -4338,7 +4338,7 @@ extension ShareGroupHeartbeatRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension ShareGroupHeartbeatResponse: ArbitraryKafkaStruct {
+extension ShareGroupHeartbeatResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4369,7 +4369,7 @@ extension ShareGroupHeartbeatResponse.TopicPartitions: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SnapshotFooterRecord: ArbitraryKafkaStruct {
+extension SnapshotFooterRecord: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.version = Int16.arbitrary(&rng)
@@ -4377,7 +4377,7 @@ extension SnapshotFooterRecord: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SnapshotHeaderRecord: ArbitraryKafkaStruct {
+extension SnapshotHeaderRecord: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.version = Int16.arbitrary(&rng)
@@ -4386,7 +4386,7 @@ extension SnapshotHeaderRecord: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StopReplicaRequest: ArbitraryKafkaStruct {
+extension StopReplicaRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.controllerId = Int32.arbitrary(&rng)
@@ -4438,7 +4438,7 @@ extension StopReplicaRequest.StopReplicaPartitionState: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StopReplicaResponse: ArbitraryKafkaStruct {
+extension StopReplicaResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -4457,7 +4457,7 @@ extension StopReplicaResponse.StopReplicaPartitionError: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StreamsGroupDescribeRequest: ArbitraryKafkaStruct {
+extension StreamsGroupDescribeRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupIds = rng.array(depth: depth) { (rng: inout SeededRandom) -> String in String.arbitrary(&rng) }
@@ -4466,7 +4466,7 @@ extension StreamsGroupDescribeRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StreamsGroupDescribeResponse: ArbitraryKafkaStruct {
+extension StreamsGroupDescribeResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4592,7 +4592,7 @@ extension StreamsGroupDescribeResponse.TaskIds: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StreamsGroupHeartbeatRequest: ArbitraryKafkaStruct {
+extension StreamsGroupHeartbeatRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -4697,7 +4697,7 @@ extension StreamsGroupHeartbeatRequest.TaskOffset: ArbitraryKafkaStruct {
         return v
     }
 }
-extension StreamsGroupHeartbeatResponse: ArbitraryKafkaStruct {
+extension StreamsGroupHeartbeatResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4764,7 +4764,7 @@ extension StreamsGroupHeartbeatResponse.TopicPartition: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SyncGroupRequest: ArbitraryKafkaStruct {
+extension SyncGroupRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -4787,7 +4787,7 @@ extension SyncGroupRequest.SyncGroupRequestAssignment: ArbitraryKafkaStruct {
         return v
     }
 }
-extension SyncGroupResponse: ArbitraryKafkaStruct {
+extension SyncGroupResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         if version >= 1 { v.throttleTimeMs = Int32.arbitrary(&rng) }
@@ -4799,7 +4799,7 @@ extension SyncGroupResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension TxnOffsetCommitRequest: ArbitraryKafkaStruct {
+extension TxnOffsetCommitRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.transactionalId = String.arbitrary(&rng)
@@ -4834,7 +4834,7 @@ extension TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition: ArbitraryKafka
         return v
     }
 }
-extension TxnOffsetCommitResponse: ArbitraryKafkaStruct {
+extension TxnOffsetCommitResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4861,7 +4861,7 @@ extension TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition: ArbitraryKaf
         return v
     }
 }
-extension UnregisterBrokerRequest: ArbitraryKafkaStruct {
+extension UnregisterBrokerRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.brokerId = Int32.arbitrary(&rng)
@@ -4869,7 +4869,7 @@ extension UnregisterBrokerRequest: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UnregisterBrokerResponse: ArbitraryKafkaStruct {
+extension UnregisterBrokerResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4879,7 +4879,7 @@ extension UnregisterBrokerResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateFeaturesRequest: ArbitraryKafkaStruct {
+extension UpdateFeaturesRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.timeoutMs = Int32.arbitrary(&rng)
@@ -4900,7 +4900,7 @@ extension UpdateFeaturesRequest.FeatureUpdateKey: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateFeaturesResponse: ArbitraryKafkaStruct {
+extension UpdateFeaturesResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -4921,7 +4921,7 @@ extension UpdateFeaturesResponse.UpdatableFeatureResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateMetadataRequest: ArbitraryKafkaStruct {
+extension UpdateMetadataRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.controllerId = Int32.arbitrary(&rng)
@@ -4985,7 +4985,7 @@ extension UpdateMetadataRequest.UpdateMetadataEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateMetadataResponse: ArbitraryKafkaStruct {
+extension UpdateMetadataResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -4993,7 +4993,7 @@ extension UpdateMetadataResponse: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateRaftVoterRequest: ArbitraryKafkaStruct {
+extension UpdateRaftVoterRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -5025,7 +5025,7 @@ extension UpdateRaftVoterRequest.KRaftVersionFeature: ArbitraryKafkaStruct {
         return v
     }
 }
-extension UpdateRaftVoterResponse: ArbitraryKafkaStruct {
+extension UpdateRaftVoterResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.throttleTimeMs = Int32.arbitrary(&rng)
@@ -5046,7 +5046,7 @@ extension UpdateRaftVoterResponse.CurrentLeader: ArbitraryKafkaStruct {
         return v
     }
 }
-extension VoteRequest: ArbitraryKafkaStruct {
+extension VoteRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.clusterId = (true) && rng.chance(4) ? nil : String.arbitrary(&rng)
@@ -5080,7 +5080,7 @@ extension VoteRequest.PartitionData: ArbitraryKafkaStruct {
         return v
     }
 }
-extension VoteResponse: ArbitraryKafkaStruct {
+extension VoteResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.errorCode = Int16.arbitrary(&rng)
@@ -5121,7 +5121,7 @@ extension VoteResponse.NodeEndpoint: ArbitraryKafkaStruct {
         return v
     }
 }
-extension VotersRecord: ArbitraryKafkaStruct {
+extension VotersRecord: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.version = Int16.arbitrary(&rng)
@@ -5160,7 +5160,7 @@ extension VotersRecord.KRaftVersionFeature: ArbitraryKafkaStruct {
         return v
     }
 }
-extension WriteShareGroupStateRequest: ArbitraryKafkaStruct {
+extension WriteShareGroupStateRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.groupId = String.arbitrary(&rng)
@@ -5202,7 +5202,7 @@ extension WriteShareGroupStateRequest.StateBatch: ArbitraryKafkaStruct {
         return v
     }
 }
-extension WriteShareGroupStateResponse: ArbitraryKafkaStruct {
+extension WriteShareGroupStateResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.results = rng.array(depth: depth) { (rng: inout SeededRandom) -> WriteShareGroupStateResponse.WriteStateResult in WriteShareGroupStateResponse.WriteStateResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -5229,7 +5229,7 @@ extension WriteShareGroupStateResponse.PartitionResult: ArbitraryKafkaStruct {
         return v
     }
 }
-extension WriteTxnMarkersRequest: ArbitraryKafkaStruct {
+extension WriteTxnMarkersRequest: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.markers = rng.array(depth: depth) { (rng: inout SeededRandom) -> WriteTxnMarkersRequest.WritableTxnMarker in WriteTxnMarkersRequest.WritableTxnMarker.arbitrary(version: version, rng: &rng, depth: depth + 1) }
@@ -5259,7 +5259,7 @@ extension WriteTxnMarkersRequest.WritableTxnMarkerTopic: ArbitraryKafkaStruct {
         return v
     }
 }
-extension WriteTxnMarkersResponse: ArbitraryKafkaStruct {
+extension WriteTxnMarkersResponse: ArbitraryKafkaMessage {
     static func arbitrary(version: Int16, rng: inout SeededRandom, depth: Int) -> Self {
         var v = Self()
         v.markers = rng.array(depth: depth) { (rng: inout SeededRandom) -> WriteTxnMarkersResponse.WritableTxnMarkerResult in WriteTxnMarkersResponse.WritableTxnMarkerResult.arbitrary(version: version, rng: &rng, depth: depth + 1) }

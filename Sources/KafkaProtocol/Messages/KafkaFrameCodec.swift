@@ -1,0 +1,155 @@
+import NIOCore
+
+/// The fixed start of every request header version: enough to route and pair a frame without
+/// decoding it, for any API key, known or not.
+public struct KafkaRequestPrefix: Hashable, Sendable {
+    public var apiKey: Int16
+    public var apiVersion: Int16
+    public var correlationId: Int32
+
+    /// Reads the prefix of a request payload (the frame without its size), or nil when it is shorter than 8 bytes.
+    @inlinable
+    public init?(payload: ByteBuffer) {
+        let i = payload.readerIndex
+        guard let k = payload.getInteger(at: i, endianness: .big, as: Int16.self),
+            let v = payload.getInteger(at: i + 2, endianness: .big, as: Int16.self),
+            let c = payload.getInteger(at: i + 4, endianness: .big, as: Int32.self)
+        else { return nil }
+        apiKey = k
+        apiVersion = v
+        correlationId = c
+    }
+
+    public init(apiKey: Int16, apiVersion: Int16, correlationId: Int32) {
+        self.apiKey = apiKey
+        self.apiVersion = apiVersion
+        self.correlationId = correlationId
+    }
+}
+
+/// A request frame decoded: header, header version, and the typed body.
+public struct KafkaDecodedRequest: Sendable {
+    public var header: RequestHeader
+    public var headerVersion: Int16
+    public var api: KafkaAPIDescriptor
+    public var body: any KafkaMessage
+
+    public var apiVersion: Int16 { header.requestApiVersion }
+}
+
+public struct KafkaDecodedResponse: Sendable {
+    public var header: ResponseHeader
+    public var headerVersion: Int16
+    public var api: KafkaAPIDescriptor
+    public var apiVersion: Int16
+    public var body: any KafkaMessage
+}
+
+/// Whole-frame decoding and encoding: header version chosen by the (key, version) rule, body by its
+/// generated type, every byte accounted for.
+public enum KafkaFrameCodec {
+    /// The response's correlation id (the first four bytes of any response header).
+    @inlinable
+    public static func responseCorrelationId(_ payload: ByteBuffer) -> Int32? {
+        payload.getInteger(at: payload.readerIndex, endianness: .big, as: Int32.self)
+    }
+
+    public static func decodeRequest(_ payload: ByteBuffer) throws(KafkaDecodingError) -> KafkaDecodedRequest {
+        guard let prefix = KafkaRequestPrefix(payload: payload) else {
+            throw KafkaDecodingError(.truncated(needed: 8, available: payload.readableBytes), offset: 0).at("RequestHeader")
+        }
+        guard let api = KafkaAPIs.descriptor(apiKey: prefix.apiKey) else {
+            var e = KafkaDecodingError(.unknownApiKey(prefix.apiKey), offset: 0)
+            e.apiKey = prefix.apiKey
+            e.apiVersion = prefix.apiVersion
+            throw e
+        }
+        guard api.versions.contains(prefix.apiVersion) else {
+            var e = KafkaDecodingError(.unsupportedVersion(apiKey: prefix.apiKey, version: prefix.apiVersion), offset: 2)
+            e.apiKey = prefix.apiKey
+            e.apiVersion = prefix.apiVersion
+            e.apiName = api.name
+            throw e
+        }
+        let headerVersion = api.requestHeaderVersion(prefix.apiVersion)
+        var reader = KafkaReader(payload)
+        let header: RequestHeader
+        do {
+            header = try RequestHeader(from: &reader, version: headerVersion)
+        } catch {
+            var e = error.at("RequestHeader")
+            e.apiKey = prefix.apiKey
+            e.apiVersion = prefix.apiVersion
+            e.apiName = api.name
+            throw e
+        }
+        let bodyOffset = reader.offset
+        do {
+            let body = try api.request.decode(reader.buffer, version: prefix.apiVersion)
+            return KafkaDecodedRequest(header: header, headerVersion: headerVersion, api: api, body: body)
+        } catch {
+            var e = error
+            e.offset += bodyOffset
+            throw e
+        }
+    }
+
+    public static func decodeResponse(
+        _ payload: ByteBuffer, apiKey: Int16, apiVersion: Int16
+    ) throws(KafkaDecodingError) -> KafkaDecodedResponse {
+        guard let api = KafkaAPIs.descriptor(apiKey: apiKey) else {
+            var e = KafkaDecodingError(.unknownApiKey(apiKey), offset: 0)
+            e.apiKey = apiKey
+            e.apiVersion = apiVersion
+            throw e
+        }
+        guard api.versions.contains(apiVersion) else {
+            var e = KafkaDecodingError(.unsupportedVersion(apiKey: apiKey, version: apiVersion), offset: 0)
+            e.apiKey = apiKey
+            e.apiVersion = apiVersion
+            e.apiName = api.name
+            throw e
+        }
+        let headerVersion = api.responseHeaderVersion(apiVersion)
+        var reader = KafkaReader(payload)
+        let header: ResponseHeader
+        do {
+            header = try ResponseHeader(from: &reader, version: headerVersion)
+        } catch {
+            var e = error.at("ResponseHeader")
+            e.apiKey = apiKey
+            e.apiVersion = apiVersion
+            e.apiName = api.name
+            throw e
+        }
+        let bodyOffset = reader.offset
+        do {
+            let body = try api.response.decode(reader.buffer, version: apiVersion)
+            return KafkaDecodedResponse(header: header, headerVersion: headerVersion, api: api, apiVersion: apiVersion, body: body)
+        } catch {
+            var e = error
+            e.offset += bodyOffset
+            throw e
+        }
+    }
+
+    /// Encodes a request payload (no size prefix) with the header version its (key, version) uses.
+    public static func encodeRequest(header: RequestHeader, body: any KafkaMessage) -> ByteBuffer {
+        var w = KafkaWriter()
+        let hv = KafkaAPIs.descriptor(apiKey: header.requestApiKey)?.requestHeaderVersion(header.requestApiVersion) ?? 1
+        header.encode(to: &w, version: hv)
+        body.encode(to: &w, version: header.requestApiVersion)
+        return w.buffer
+    }
+
+    /// Encodes a response payload (no size prefix).
+    public static func encodeResponse(
+        header: ResponseHeader, body: any KafkaMessage, apiKey: Int16, apiVersion: Int16
+    ) -> ByteBuffer {
+        var w = KafkaWriter()
+        let hv = KafkaAPIs.descriptor(apiKey: apiKey)?.responseHeaderVersion(apiVersion) ?? 0
+        header.encode(to: &w, version: hv)
+        body.encode(to: &w, version: apiVersion)
+        return w.buffer
+    }
+}

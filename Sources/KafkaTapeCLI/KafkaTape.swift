@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+
+/// `kafkatape`: capture, inspect and replay Kafka traffic.
+///
+/// Exit codes for every command: 0 success, 1 findings (diff/check), 2 usage or input error.
+struct KafkaTape: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "kafkatape",
+        abstract: "A transparent Kafka proxy that records every frame, and tools to read the captures.",
+        discussion: """
+            Exit codes: 0 success, 1 findings, 2 usage or input error (with a one-line message on stderr).
+            """,
+        version: version,
+        subcommands: [Apis.self]
+    )
+}
+
+/// A failure the user can fix: printed as one line on stderr, exit code 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+/// Findings (diff/check): exit code 1 after the report was printed.
+struct FindingsExit: Error {}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try KafkaTape.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as UsageError {
+            FileHandle.standardError.write(Data("kafkatape: \(error.description)\n".utf8))
+            exit(2)
+        } catch is FindingsExit {
+            exit(1)
+        } catch {
+            let code = KafkaTape.exitCode(for: error)
+            let message = KafkaTape.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(0)
+            }
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            // Argument parser's usage errors (EX_USAGE 64) and every other failure map to 2.
+            exit(code.rawValue == 1 ? 1 : 2)
+        }
+    }
+}
