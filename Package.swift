@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian: zlib, zstd, lz4, snappy (Kafka's compression codecs).
@@ -33,6 +34,19 @@ let package = Package(
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaCapture"
         ),
+        // The NIO proxy: forwarding with backpressure, correlation tracking, address rewriting, capture tap.
+        .target(
+            name: "KafkaProxy",
+            dependencies: [
+                "KafkaProtocol",
+                "KafkaCapture",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/KafkaProxy"
+        ),
         // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
         .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
         .executableTarget(
@@ -40,6 +54,7 @@ let package = Package(
             dependencies: [
                 "KafkaProtocol",
                 "KafkaCapture",
+                "KafkaProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -55,6 +70,16 @@ let package = Package(
             name: "KafkaCaptureTests",
             dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCaptureTests"
+        ),
+        .testTarget(
+            name: "KafkaProxyTests",
+            dependencies: [
+                "KafkaProxy", "KafkaCapture", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/KafkaProxyTests"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -229,6 +229,7 @@ final class Emitter {
                 }
             }
         }
+        try emitEndpointCarriers()
         return out
     }
 

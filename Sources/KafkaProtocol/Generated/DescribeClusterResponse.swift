@@ -200,3 +200,15 @@ extension DescribeClusterResponse {
         }
     }
 }
+
+extension DescribeClusterResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var value = self.brokers; for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.brokers = value
+    }
+}
+
+extension DescribeClusterResponse.DescribeClusterBroker: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var endpoint = KafkaEndpoint(nodeId: self.brokerId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
+    }
+}

@@ -678,3 +678,15 @@ extension FetchResponse {
         }
     }
 }
+
+extension FetchResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version >= 16 { if var value = self.nodeEndpoints { for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.nodeEndpoints = value } }
+    }
+}
+
+extension FetchResponse.NodeEndpoint: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version >= 16 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
+    }
+}

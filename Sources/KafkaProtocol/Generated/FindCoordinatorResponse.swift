@@ -244,3 +244,16 @@ extension FindCoordinatorResponse {
         }
     }
 }
+
+extension FindCoordinatorResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version <= 3 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
+        if version >= 4 { var value = self.coordinators; for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.coordinators = value }
+    }
+}
+
+extension FindCoordinatorResponse.Coordinator: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version >= 4 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
+    }
+}

@@ -408,3 +408,15 @@ extension MetadataResponse {
         }
     }
 }
+
+extension MetadataResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var value = self.brokers; for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.brokers = value
+    }
+}
+
+extension MetadataResponse.MetadataResponseBroker: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
+    }
+}

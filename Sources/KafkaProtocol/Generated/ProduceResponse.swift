@@ -495,3 +495,15 @@ extension ProduceResponse {
         }
     }
 }
+
+extension ProduceResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version >= 10 { if var value = self.nodeEndpoints { for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.nodeEndpoints = value } }
+    }
+}
+
+extension ProduceResponse.NodeEndpoint: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        if version >= 10 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
+    }
+}

@@ -445,3 +445,15 @@ extension ShareFetchResponse {
         }
     }
 }
+
+extension ShareFetchResponse: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var value = self.nodeEndpoints; for i in value.indices { value[i].rewriteEndpoints(version: version, body) }; self.nodeEndpoints = value
+    }
+}
+
+extension ShareFetchResponse.NodeEndpoint: KafkaEndpointCarrier {
+    public mutating func rewriteEndpoints(version: Int16, _ body: (inout KafkaEndpoint) -> Void) {
+        var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
+    }
+}

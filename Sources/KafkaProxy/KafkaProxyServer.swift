@@ -1,0 +1,223 @@
+import KafkaCapture
+import KafkaProtocol
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The transparent Kafka proxy behind `kafkatape record`.
+///
+/// Clients connect to the bootstrap listener; every upstream broker seen in a Metadata,
+/// FindCoordinator or DescribeCluster answer (or a NodeEndpoints leader hint) gets a listener of its
+/// own, and the answer is rewritten to point at it, so no client connection escapes the proxy.
+/// Bytes are forwarded unchanged otherwise; every frame goes to the capture sink as received.
+public final class KafkaProxyServer: Sendable {
+    public let configuration: ProxyConfiguration
+    public let statistics = ProxyStatistics()
+    let group: any EventLoopGroup
+    let ownsGroup: Bool
+    let capture: (any ProxyCaptureSink)?
+    let clock: any CaptureClock
+    let logger: Logger
+    let state = NIOLockedValueBox(State())
+
+    struct NodeListener {
+        var upstream: HostPort
+        var port: Int
+        var channel: (any Channel)?
+        var ready: EventLoopFuture<Int>
+    }
+
+    struct State {
+        var bootstrapChannel: (any Channel)?
+        var bootstrapPort = 0
+        var nodes: [Int32: NodeListener] = [:]
+        var connections: [UInt64: ProxyConnection] = [:]
+        var nextConnectionId: UInt64 = 1
+        var stopping = false
+    }
+
+    /// - Parameters:
+    ///   - capture: where frames go; nil forwards without recording (benchmarks: "capture off").
+    ///   - group: an event loop group to share; by default the proxy makes one with a thread per core.
+    public init(
+        configuration: ProxyConfiguration, capture: (any ProxyCaptureSink)?, clock: any CaptureClock = SystemCaptureClock(),
+        group: (any EventLoopGroup)? = nil, logger: Logger = Logger(label: "kafkatape.proxy")
+    ) {
+        self.configuration = configuration
+        self.capture = capture
+        self.clock = clock
+        self.logger = logger
+        if let group {
+            self.group = group
+            ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+            ownsGroup = true
+        }
+    }
+
+    /// The bootstrap listener's port (useful with port 0).
+    public var bootstrapPort: Int { state.withLockedValue { $0.bootstrapPort } }
+
+    /// Current node id -> proxy port mapping.
+    public var nodePorts: [Int32: Int] { state.withLockedValue { $0.nodes.mapValues(\.port) } }
+
+    public var activeConnections: Int { state.withLockedValue { $0.connections.count } }
+
+    /// Binds the bootstrap listener.
+    public func start() async throws {
+        capture?.setWritabilityHandler { [weak self] in self?.captureBecameWritable() }
+        let channel = try await makeListener(host: configuration.listen.host, port: configuration.listen.port, nodeId: nil)
+            .get()
+        let port = channel.localAddress?.port ?? configuration.listen.port
+        state.withLockedValue {
+            $0.bootstrapChannel = channel
+            $0.bootstrapPort = port
+        }
+        logger.info("listening", metadata: ["address": "\(configuration.listen.host):\(port)", "upstream": "\(configuration.upstream)"])
+    }
+
+    /// Stops listening, closes every connection, and shuts down the event loops it owns.
+    public func stop() async {
+        let (channels, connections): ([any Channel], [ProxyConnection]) = state.withLockedValue {
+            $0.stopping = true
+            var chans: [any Channel] = []
+            if let b = $0.bootstrapChannel { chans.append(b) }
+            chans.append(contentsOf: $0.nodes.values.compactMap(\.channel))
+            return (chans, Array($0.connections.values))
+        }
+        for c in channels { try? await c.close() }
+        for c in connections { c.closeFromProxy(reason: "proxy shutting down") }
+        // Give the closes a moment to run on their loops.
+        for c in connections { try? await c.closeFuture.get() }
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    // MARK: Listeners
+
+    func makeListener(host: String, port: Int, nodeId: Int32?) -> EventLoopFuture<any Channel> {
+        let maxFrame = configuration.maxFrameBytes
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = self.registerConnection(client: channel, nodeId: nodeId)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: connection, side: .client))
+                }
+            }
+            .bind(host: host, port: port)
+    }
+
+    func registerConnection(client: any Channel, nodeId: Int32?) -> ProxyConnection {
+        let id = state.withLockedValue {
+            let id = $0.nextConnectionId
+            $0.nextConnectionId += 1
+            return id
+        }
+        let connection = ProxyConnection(id: id, server: self, client: client, nodeId: nodeId)
+        state.withLockedValue { $0.connections[id] = connection }
+        statistics.connectionOpened()
+        return connection
+    }
+
+    func connectionFinished(_ id: UInt64) {
+        state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+    }
+
+    /// Where a connection accepted on the listener for `nodeId` (nil: bootstrap) should go.
+    func upstreamAddress(nodeId: Int32?) -> HostPort {
+        guard let nodeId else { return configuration.upstream }
+        return state.withLockedValue { $0.nodes[nodeId]?.upstream } ?? configuration.upstream
+    }
+
+    /// Ensures a listener exists for an upstream node and returns its proxy port. A node whose
+    /// upstream address changed keeps its listener; new connections go to the new address.
+    func ensureNodeListener(_ endpoint: KafkaEndpoint, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
+        let upstream = HostPort(host: endpoint.host, port: Int(endpoint.port))
+        enum Decision {
+            case existing(EventLoopFuture<Int>, changed: Bool, port: Int)
+            case bind(port: Int, promise: EventLoopPromise<Int>)
+        }
+        let decision: Decision = state.withLockedValue { s in
+            if var existing = s.nodes[endpoint.nodeId] {
+                let changed = existing.upstream != upstream
+                if changed {
+                    existing.upstream = upstream
+                    s.nodes[endpoint.nodeId] = existing
+                }
+                return .existing(existing.ready, changed: changed, port: existing.port)
+            }
+            let wanted =
+                configuration.derivedNodePort(nodeId: endpoint.nodeId, bootstrapPort: s.bootstrapPort) ?? 0
+            let promise = eventLoop.makePromise(of: Int.self)
+            s.nodes[endpoint.nodeId] = NodeListener(upstream: upstream, port: wanted, channel: nil, ready: promise.futureResult)
+            // Bind below, outside the lock; complete the promise from there.
+            return .bind(port: wanted, promise: promise)
+        }
+        switch decision {
+        case .existing(let ready, let changed, let port):
+            if changed { recordMapping(nodeId: endpoint.nodeId, upstream: upstream, proxyPort: port) }
+            return ready.hop(to: eventLoop)
+        case .bind(let port, let promise):
+            makeListener(host: configuration.listen.host, port: port, nodeId: endpoint.nodeId).whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    let bound = channel.localAddress?.port ?? port
+                    let stopping: Bool = self.state.withLockedValue {
+                        $0.nodes[endpoint.nodeId]?.channel = channel
+                        $0.nodes[endpoint.nodeId]?.port = bound
+                        return $0.stopping
+                    }
+                    if stopping { channel.close(promise: nil) }
+                    self.recordMapping(nodeId: endpoint.nodeId, upstream: upstream, proxyPort: bound)
+                    self.logger.info(
+                        "node listener", metadata: ["node": "\(endpoint.nodeId)", "port": "\(bound)", "upstream": "\(upstream)"])
+                    promise.succeed(bound)
+                case .failure(let error):
+                    _ = self.state.withLockedValue { $0.nodes.removeValue(forKey: endpoint.nodeId) }
+                    self.recordEvent(
+                        kind: .upstreamUnreachable, connectionId: nil,
+                        message: "could not listen for node \(endpoint.nodeId) on port \(port): \(error)")
+                    promise.fail(error)
+                }
+            }
+            return promise.futureResult.hop(to: eventLoop)
+        }
+    }
+
+    // MARK: Capture
+
+    func now() -> CaptureTimestamp { clock.now() }
+
+    /// Sends a record to the capture; false means "stop reading until told".
+    @discardableResult
+    func record(_ record: CaptureRecord) -> Bool {
+        guard let capture else { return true }
+        return capture.submit(record)
+    }
+
+    var captureWritable: Bool { capture?.isWritable ?? true }
+
+    func recordEvent(kind: EventRecord.Kind, connectionId: UInt64?, message: String, attributes: [EventRecord.Attribute] = [], payload: ByteBuffer? = nil) {
+        record(.event(EventRecord(time: now(), connectionId: connectionId, kind: kind, message: message, attributes: attributes, payload: payload)))
+    }
+
+    func recordMapping(nodeId: Int32, upstream: HostPort, proxyPort: Int) {
+        record(
+            .addressMapping(
+                AddressMappingRecord(
+                    time: now(), nodeId: nodeId, upstreamHost: upstream.host, upstreamPort: Int32(upstream.port),
+                    proxyHost: configuration.effectiveAdvertiseHost, proxyPort: Int32(proxyPort))))
+    }
+
+    func captureBecameWritable() {
+        let connections = state.withLockedValue { Array($0.connections.values) }
+        for c in connections { c.resumeReading() }
+    }
+}
+

@@ -1,0 +1,15 @@
+import KafkaCapture
+
+/// Where the proxy sends capture records. Implementations must never block the caller (an event
+/// loop) and never drop a record: `submit` always accepts, and returns false when the backlog is
+/// over its high-water mark, which makes every connection stop reading until `onWritable` runs.
+public protocol ProxyCaptureSink: AnyObject, Sendable {
+    func submit(_ record: CaptureRecord) -> Bool
+    var isWritable: Bool { get }
+    /// Called (on any thread) when the backlog fell back below the low-water mark.
+    func setWritabilityHandler(_ handler: @escaping @Sendable () -> Void)
+    /// Bytes written to storage so far.
+    var bytesWritten: Int { get }
+    /// The first write error, once recording has failed.
+    var failure: (any Error)? { get }
+}

@@ -1,0 +1,50 @@
+import KafkaProtocol
+
+/// Everything `kafkatape record` decides before it starts listening.
+public struct ProxyConfiguration: Sendable {
+    /// The bootstrap listener clients are pointed at.
+    public var listen: HostPort
+    /// The broker or gateway the bootstrap listener forwards to.
+    public var upstream: HostPort
+    /// Host written into rewritten Metadata/FindCoordinator/DescribeCluster answers (default: the listen host).
+    public var advertiseHost: String?
+    /// Largest frame accepted from either side; a larger size prefix disconnects the sender.
+    public var maxFrameBytes: Int
+    /// Explicit proxy port per upstream node id; others are derived from the bootstrap port.
+    public var nodePorts: [Int32: Int]
+    /// Keep SASL and delegation-token payloads in the capture instead of redacting them.
+    public var keepCredentials: Bool
+    /// Connect timeout to the upstream.
+    public var connectTimeoutMs: Int64
+
+    public init(
+        listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
+        maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
+        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000
+    ) {
+        self.listen = listen
+        self.upstream = upstream
+        self.advertiseHost = advertiseHost
+        self.maxFrameBytes = maxFrameBytes
+        self.nodePorts = nodePorts
+        self.keepCredentials = keepCredentials
+        self.connectTimeoutMs = connectTimeoutMs
+    }
+
+    public var effectiveAdvertiseHost: String {
+        if let advertiseHost { return advertiseHost }
+        if listen.host == "0.0.0.0" || listen.host == "::" { return "127.0.0.1" }
+        return listen.host
+    }
+
+    /// The proxy port for node `nodeId` when the bootstrap listens on `bootstrapPort`: an explicit
+    /// `nodePorts` entry, else `bootstrapPort + 1 + nodeId` for small non-negative ids, else nil
+    /// (allocate the next free port). With an ephemeral bootstrap (port 0) node ports are ephemeral too.
+    public func derivedNodePort(nodeId: Int32, bootstrapPort: Int) -> Int? {
+        if let p = nodePorts[nodeId] { return p }
+        if listen.port == 0 { return 0 }
+        let candidate = bootstrapPort + 1 + Int(nodeId)
+        if nodeId >= 0 && nodeId < 1000 && candidate <= 65535 { return candidate }
+        return nil
+    }
+}

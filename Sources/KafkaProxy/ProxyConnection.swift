@@ -1,0 +1,401 @@
+import KafkaCapture
+import KafkaProtocol
+import NIOCore
+import NIOPosix
+
+/// One client connection and its upstream connection, glued together.
+///
+/// Everything here runs on the client channel's event loop (the upstream channel is created on the
+/// same loop), which is why the class can be `@unchecked Sendable`: it is only ever touched there.
+/// Reading from a side is allowed only while the other side is writable and the capture keeps up,
+/// so a slow peer or a slow disk slows the whole path instead of buffering without bound.
+final class ProxyConnection: @unchecked Sendable {
+    enum Side { case client, upstream }
+
+    let id: UInt64
+    let server: KafkaProxyServer
+    let eventLoop: any EventLoop
+    let clientChannel: any Channel
+    let nodeId: Int32?
+    var upstreamChannel: (any Channel)?
+    var clientHandler: ProxySideHandler?
+    var upstreamHandler: ProxySideHandler?
+    var tracker = CorrelationTracker()
+    var closing = false
+    /// Responses waiting while an earlier one is rewritten (a new node listener is being bound).
+    var responseQueue = CircularBuffer<ByteBuffer>()
+    var rewriting = false
+    let upstreamAddress: HostPort
+
+    var closeFuture: EventLoopFuture<Void> { clientChannel.closeFuture }
+
+    init(id: UInt64, server: KafkaProxyServer, client: any Channel, nodeId: Int32?) {
+        self.id = id
+        self.server = server
+        self.eventLoop = client.eventLoop
+        self.clientChannel = client
+        self.nodeId = nodeId
+        self.upstreamAddress = server.upstreamAddress(nodeId: nodeId)
+        client.closeFuture.whenComplete { [server, id] _ in server.connectionFinished(id) }
+    }
+
+    // MARK: Lifecycle
+
+    func clientActive() {
+        let listener = clientChannel.localAddress.map(Self.describe) ?? "?"
+        server.record(
+            .connectionOpened(
+                ConnectionOpenedRecord(
+                    time: server.now(), connectionId: id,
+                    clientAddress: clientChannel.remoteAddress.map(Self.describe) ?? "?",
+                    listenerAddress: listener, upstreamAddress: upstreamAddress.description,
+                    nodeId: nodeId ?? ConnectionOpenedRecord.bootstrapNodeId)))
+        let maxFrame = server.configuration.maxFrameBytes
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.milliseconds(server.configuration.connectTimeoutMs))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: self, side: .upstream))
+                }
+            }
+            .connect(host: upstreamAddress.host, port: upstreamAddress.port)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    if closing {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    upstreamChannel = channel
+                    resumeReadingNow()
+                case .failure(let error):
+                    server.statistics.upstreamFailure()
+                    server.recordEvent(
+                        kind: .upstreamUnreachable, connectionId: id,
+                        message: "cannot connect to upstream \(upstreamAddress): \(error)")
+                    server.logger.warning("upstream unreachable", metadata: ["upstream": "\(upstreamAddress)", "error": "\(error)"])
+                    close(by: .proxy, reason: "upstream \(upstreamAddress) unreachable")
+                }
+            }
+    }
+
+    func sideClosed(_ side: Side) {
+        switch side {
+        case .client: close(by: .client, reason: "client closed the connection")
+        case .upstream: close(by: .broker, reason: "broker closed the connection")
+        }
+    }
+
+    func closeFromProxy(reason: String) {
+        eventLoop.execute { self.close(by: .proxy, reason: reason) }
+    }
+
+    func close(by closer: ConnectionCloser, reason: String) {
+        guard !closing else { return }
+        closing = true
+        var why = reason
+        if tracker.outstandingCount > 0 { why += "; \(tracker.outstandingCount) request(s) unanswered" }
+        server.record(
+            .connectionClosed(ConnectionClosedRecord(time: server.now(), connectionId: id, closedBy: closer, reason: why)))
+        // Deliver what was already forwarded, then close both sides.
+        if let upstreamChannel {
+            upstreamChannel.flush()
+            upstreamChannel.close(promise: nil)
+        }
+        clientChannel.flush()
+        clientChannel.close(promise: nil)
+    }
+
+    func failed(_ side: Side, _ error: any Error) {
+        if let framing = error as? KafkaFramingError {
+            server.statistics.malformed()
+            let who = side == .client ? "client" : "broker"
+            server.recordEvent(
+                kind: .malformedFrame, connectionId: id, message: "\(who) sent \(framing.description); disconnecting",
+                attributes: [.init("side", who), .init("declaredSize", String(framing.declaredSize))])
+            server.logger.warning("malformed frame", metadata: ["connection": "\(id)", "side": "\(who)", "error": "\(framing)"])
+            close(by: .proxy, reason: "\(who) sent \(framing.description)")
+            return
+        }
+        close(by: side == .client ? .client : .broker, reason: "\(side == .client ? "client" : "broker") error: \(error)")
+    }
+
+    // MARK: Backpressure
+
+    func mayRead(_ side: Side) -> Bool {
+        if closing || !server.captureWritable { return false }
+        switch side {
+        case .client:
+            guard let upstreamChannel else { return false }
+            return upstreamChannel.isWritable
+        case .upstream:
+            return clientChannel.isWritable && !rewriting
+        }
+    }
+
+    func resumeReading() {
+        eventLoop.execute { self.resumeReadingNow() }
+    }
+
+    func resumeReadingNow() {
+        clientHandler?.resumeIfAllowed()
+        upstreamHandler?.resumeIfAllowed()
+    }
+
+    func writabilityChanged(_ side: Side) {
+        // The side that became writable lets the other side read again.
+        switch side {
+        case .client: upstreamHandler?.resumeIfAllowed()
+        case .upstream: clientHandler?.resumeIfAllowed()
+        }
+    }
+
+    func readComplete(_ side: Side) {
+        switch side {
+        case .client: upstreamChannel?.flush()
+        case .upstream: clientChannel.flush()
+        }
+    }
+
+    // MARK: Frames
+
+    func frameFromClient(_ frame: ByteBuffer) {
+        let time = server.now()
+        let prefix = KafkaRequestPrefix(payload: frame)
+        var payload = frame
+        var flags: FrameFlags = []
+        if let prefix, !server.configuration.keepCredentials,
+            CredentialRedactor.needsRedaction(apiKey: prefix.apiKey, direction: true)
+        {
+            payload = CredentialRedactor.redactRequest(frame)
+            flags.insert(.redacted)
+        }
+        server.record(
+            .frame(
+                FrameRecord(
+                    time: time, connectionId: id, direction: .request, flags: flags,
+                    wireLength: UInt32(frame.readableBytes), payload: payload)))
+        if let prefix {
+            server.statistics.request(apiKey: prefix.apiKey, bytes: frame.readableBytes)
+            if Self.expectsResponse(frame, prefix) {
+                tracker.requestSent(
+                    .init(
+                        correlationId: prefix.correlationId, apiKey: prefix.apiKey, apiVersion: prefix.apiVersion,
+                        sentMonotonicNs: time.monotonicNs))
+            }
+        } else {
+            server.recordEvent(
+                kind: .malformedFrame, connectionId: id,
+                message: "request frame of \(frame.readableBytes) bytes is too short for a header; forwarded anyway")
+        }
+        if let upstreamChannel { write(frame, to: upstreamChannel) }
+    }
+
+    func frameFromUpstream(_ frame: ByteBuffer) {
+        if rewriting {
+            responseQueue.append(frame)
+            return
+        }
+        processResponse(frame)
+    }
+
+    private func processResponse(_ frame: ByteBuffer) {
+        let time = server.now()
+        server.statistics.response(bytes: frame.readableBytes)
+        let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
+        let pending: CorrelationTracker.Pending?
+        switch tracker.responseReceived(correlationId: correlationId) {
+        case .inOrder(let p):
+            pending = p
+        case .outOfOrder(let p, let expected):
+            pending = p
+            server.recordEvent(
+                kind: "response-order", connectionId: id,
+                message: "response \(correlationId) arrived while \(expected) was still outstanding")
+        case .unknown:
+            pending = nil
+            server.recordEvent(
+                kind: "unmatched-response", connectionId: id,
+                message: "response with correlation id \(correlationId) matches no outstanding request")
+        }
+        var captured = frame
+        var flags: FrameFlags = []
+        if let pending, !server.configuration.keepCredentials,
+            CredentialRedactor.needsRedaction(apiKey: pending.apiKey, direction: false)
+        {
+            captured = CredentialRedactor.redactResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
+            flags.insert(.redacted)
+        }
+        server.record(
+            .frame(
+                FrameRecord(
+                    time: time, connectionId: id, direction: .response, flags: flags,
+                    wireLength: UInt32(frame.readableBytes), payload: captured)))
+        guard let pending, AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion) else {
+            write(frame, to: clientChannel)
+            return
+        }
+        rewriteAndForward(frame, pending: pending)
+    }
+
+    private func rewriteAndForward(_ frame: ByteBuffer, pending: CorrelationTracker.Pending) {
+        let decoded: KafkaDecodedResponse
+        do {
+            decoded = try KafkaFrameCodec.decodeResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
+        } catch {
+            server.recordEvent(
+                kind: .malformedFrame, connectionId: id,
+                message: "cannot decode response to rewrite its broker addresses (forwarded unchanged; the client may bypass the proxy): \(error)",
+                attributes: [.init("correlationId", String(pending.correlationId))])
+            write(frame, to: clientChannel)
+            return
+        }
+        let endpoints = AddressRewriter.endpoints(in: decoded)
+        if endpoints.isEmpty {
+            write(frame, to: clientChannel)
+            return
+        }
+        rewriting = true
+        let futures = endpoints.map { server.ensureNodeListener($0, on: eventLoop) }
+        EventLoopFuture.whenAllComplete(futures, on: eventLoop).whenComplete { [self] result in
+            var ports: [Int32: Int] = [:]
+            if case .success(let results) = result {
+                for (endpoint, r) in zip(endpoints, results) {
+                    if case .success(let port) = r { ports[endpoint.nodeId] = port }
+                }
+            }
+            let (rewritten, changes) = AddressRewriter.rewrite(
+                decoded, advertiseHost: server.configuration.effectiveAdvertiseHost, ports: ports)
+            server.statistics.rewrite()
+            var attributes: [EventRecord.Attribute] = [
+                .init("correlationId", String(pending.correlationId)), .init("apiKey", String(pending.apiKey)),
+                .init("apiVersion", String(pending.apiVersion)),
+            ]
+            attributes += changes.map { .init("node \($0.nodeId)", "\($0.from) -> \($0.to)") }
+            let unmapped = endpoints.filter { ports[$0.nodeId] == nil }
+            if !unmapped.isEmpty {
+                attributes.append(.init("unmapped", unmapped.map { "\($0.nodeId)" }.joined(separator: ",")))
+            }
+            server.recordEvent(
+                kind: .rewrite, connectionId: id,
+                message: "rewrote \(changes.count) broker address(es) in \(decoded.api.name) v\(pending.apiVersion) response \(pending.correlationId)",
+                attributes: attributes, payload: rewritten)
+            if !closing {
+                write(rewritten, to: clientChannel)
+                clientChannel.flush()
+            }
+            rewriting = false
+            while !rewriting, let next = responseQueue.popFirst() {
+                processResponse(next)
+            }
+            clientChannel.flush()
+            if !rewriting { resumeReadingNow() }
+        }
+    }
+
+    private func write(_ frame: ByteBuffer, to channel: any Channel) {
+        var header = channel.allocator.buffer(capacity: 4)
+        header.writeInteger(Int32(frame.readableBytes), endianness: .big)
+        channel.write(header, promise: nil)
+        channel.write(frame, promise: nil)
+    }
+
+    /// Produce with acks=0 is the one request a broker never answers.
+    static func expectsResponse(_ frame: ByteBuffer, _ prefix: KafkaRequestPrefix) -> Bool {
+        guard prefix.apiKey == 0, let api = KafkaAPIs.descriptor(apiKey: 0), api.versions.contains(prefix.apiVersion) else {
+            return true
+        }
+        var reader = KafkaReader(frame)
+        do {
+            _ = try RequestHeader(from: &reader, version: api.requestHeaderVersion(prefix.apiVersion))
+            let flexible = api.isFlexible(prefix.apiVersion)
+            if prefix.apiVersion >= 3 { _ = try reader.readNullableString(compact: flexible) }
+            return try reader.readInt16() != 0
+        } catch {
+            return true
+        }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}
+
+/// Sits at the end of each side's pipeline, after the frame decoder: hands frames to the connection
+/// and holds back `read()` while the connection says the other side cannot take more.
+final class ProxySideHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let connection: ProxyConnection
+    let side: ProxyConnection.Side
+    var context: ChannelHandlerContext?
+    var pendingRead = false
+
+    init(connection: ProxyConnection, side: ProxyConnection.Side) {
+        self.connection = connection
+        self.side = side
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        switch side {
+        case .client: connection.clientHandler = self
+        case .upstream: connection.upstreamHandler = self
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if side == .client { connection.clientActive() }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch side {
+        case .client: connection.frameFromClient(frame)
+        case .upstream: connection.frameFromUpstream(frame)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection.readComplete(side)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.sideClosed(side)
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { connection.writabilityChanged(side) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection.failed(side, error)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if connection.mayRead(side) {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    func resumeIfAllowed() {
+        guard pendingRead, let context, connection.mayRead(side) else { return }
+        pendingRead = false
+        context.read()
+    }
+}

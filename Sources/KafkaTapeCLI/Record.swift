@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import KafkaCapture
+import KafkaProtocol
+import KafkaProxy
+import Logging
+
+extension KafkaTape {
+    /// `kafkatape record`: the transparent proxy that writes every frame to a capture.
+    struct Record: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Proxy a Kafka client to a broker and write every frame both ways to a capture file.",
+            discussion: """
+                Point the client's bootstrap servers at --listen. Broker addresses in Metadata, FindCoordinator \
+                and DescribeCluster answers are rewritten so every connection keeps going through the proxy: \
+                upstream node N gets its own listener on --listen's port + 1 + N (or --node-port N=PORT).
+                The capture stores what the broker actually sent; rewrites are recorded separately.
+                Runs until SIGINT or SIGTERM, then flushes the capture and prints a summary.
+                SASL and delegation-token payloads are redacted in the capture unless --keep-credentials.
+                """)
+
+        @Option(help: "Address clients connect to (the bootstrap listener). Loopback unless told otherwise.")
+        var listen = "127.0.0.1:19092"
+
+        @Option(help: "The broker or gateway to forward to, HOST:PORT.")
+        var upstream: String
+
+        @Option(help: "Capture file to create (mode 0600). With --rotate-bytes, segments PATH.1, PATH.2, ... follow.")
+        var out: String
+
+        @Option(help: "Host to advertise in rewritten broker addresses (default: the --listen host).")
+        var advertiseHost: String?
+
+        @Option(help: "Largest frame accepted from either side, in bytes; a larger size prefix disconnects the sender.")
+        var maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes
+
+        @Option(help: "Start a new capture segment after this many bytes.")
+        var rotateBytes: Int?
+
+        @Option(name: .customLong("node-port"), help: "Proxy port for an upstream node, NODE=PORT (repeatable).")
+        var nodePorts: [String] = []
+
+        @Flag(help: "Keep SASL and delegation-token payloads in the capture instead of redacting them.")
+        var keepCredentials = false
+
+        @Flag(help: "Replace an existing capture file at --out.")
+        var overwrite = false
+
+        func validate() throws {
+            guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+            guard HostPort(upstream) != nil else { throw ValidationError("--upstream must be HOST:PORT, got '\(upstream)'") }
+            guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
+            if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
+            _ = try parsedNodePorts()
+        }
+
+        func parsedNodePorts() throws -> [Int32: Int] {
+            var result: [Int32: Int] = [:]
+            for spec in nodePorts {
+                let parts = spec.split(separator: "=")
+                guard parts.count == 2, let node = Int32(parts[0]), let port = Int(parts[1]), (1...65535).contains(port) else {
+                    throw ValidationError("--node-port must be NODE=PORT, got '\(spec)'")
+                }
+                result[node] = port
+            }
+            return result
+        }
+
+        func run() async throws {
+            guard let listenAddress = HostPort(listen), let upstreamAddress = HostPort(upstream) else { return }
+            let config = ProxyConfiguration(
+                listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
+                maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials)
+            if !listenAddress.isLoopback {
+                stderr("warning: listening on \(listenAddress), not loopback: the capture will contain the data of everyone who connects")
+            }
+            let header = CaptureHeader(
+                toolVersion: "kafkatape \(KafkaTape.version)", startTime: SystemCaptureClock().now(),
+                listenAddress: listenAddress.description, upstreamAddress: upstreamAddress.description)
+            let sink: FileCaptureSink
+            do {
+                sink = try FileCaptureSink(
+                    path: out, header: header, rotateBytes: rotateBytes, overwrite: overwrite,
+                    onError: { error in stderr("error: recording stopped: \(error); forwarding continues without capture") })
+            } catch {
+                throw UsageError("cannot create capture \(out): \(error)")
+            }
+            var logger = Logger(label: "kafkatape")
+            logger.logLevel = .warning
+            let server = KafkaProxyServer(configuration: config, capture: sink, logger: logger)
+            do {
+                try await server.start()
+            } catch {
+                try? sink.close()
+                throw UsageError("cannot listen on \(listenAddress): \(error)")
+            }
+            stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out)")
+            let signal = await waitForTermination()
+            stderr("recording: \(signal), stopping")
+            await server.stop()
+            var closeError: (any Error)?
+            do { try sink.close() } catch { closeError = error }
+            printSummary(server.statistics.snapshot, sink: sink, nodePorts: server.nodePorts)
+            if let closeError { throw UsageError("capture \(out) incomplete: \(closeError)") }
+        }
+
+        func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink, nodePorts: [Int32: Int]) {
+            print("connections: \(s.connections)")
+            let requests = s.requestsByApi.sorted { $0.key < $1.key }
+            print("requests: \(requests.reduce(0) { $0 + $1.value })")
+            for (key, count) in requests {
+                let name = KafkaAPIs.descriptor(apiKey: key)?.name ?? "apiKey\(key)"
+                print("  \(name)(\(key)): \(count)")
+            }
+            print("bytes client->broker: \(s.bytesFromClients)")
+            print("bytes broker->client: \(s.bytesFromBrokers)")
+            if !nodePorts.isEmpty {
+                print("node listeners: " + nodePorts.sorted { $0.key < $1.key }.map { "node \($0.key) -> port \($0.value)" }.joined(separator: ", "))
+            }
+            if s.malformedFrames > 0 { print("malformed frames: \(s.malformedFrames)") }
+            if s.upstreamFailures > 0 { print("upstream connection failures: \(s.upstreamFailures)") }
+            print("capture: \(sink.writer.segmentPaths.joined(separator: ", ")) (\(sink.bytesWritten) bytes)")
+        }
+    }
+}
+
+func stderr(_ line: String) {
+    FileHandle.standardError.write(Data("kafkatape: \(line)\n".utf8))
+}
+
+/// Suspends until SIGINT or SIGTERM arrives; returns its name.
+func waitForTermination() async -> String {
+    await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+        let once = SignalOnce(continuation)
+        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { once.fire(name) }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+final class SignalOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ c: CheckedContinuation<String, Never>) { continuation = c }
+
+    func keep(_ s: any DispatchSourceSignal) {
+        lock.lock()
+        sources.append(s)
+        lock.unlock()
+    }
+
+    func fire(_ name: String) {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume(returning: name)
+    }
+}
