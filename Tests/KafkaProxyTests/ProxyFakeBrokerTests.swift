@@ -1,0 +1,220 @@
+import KafkaCapture
+import KafkaProtocol
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import KafkaProxy
+
+/// The proxy against scripted brokers: address virtualisation across nodes, redaction, malformed
+/// frames, an unreachable upstream, acks=0. Real sockets on loopback throughout.
+@Suite(.serialized) struct ProxyFakeBrokerTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
+    func startProxy(upstream: Int, sink: MemoryCaptureSink, keepCredentials: Bool = false, maxFrameBytes: Int = 1 << 20) async throws -> KafkaProxyServer {
+        let config = ProxyConfiguration(
+            listen: HostPort(host: "127.0.0.1", port: 0), upstream: HostPort(host: "127.0.0.1", port: upstream),
+            maxFrameBytes: maxFrameBytes, keepCredentials: keepCredentials, connectTimeoutMs: 2000)
+        let proxy = KafkaProxyServer(configuration: config, capture: sink, group: group)
+        try await proxy.start()
+        return proxy
+    }
+
+    static func metadata(brokers: [(Int32, Int)]) -> MetadataResponse {
+        var m = MetadataResponse()
+        m.clusterId = "fake-cluster"
+        m.controllerId = brokers.first?.0 ?? -1
+        m.brokers = brokers.map { node, port in
+            var b = MetadataResponse.MetadataResponseBroker()
+            b.nodeId = node
+            b.host = "127.0.0.1"
+            b.port = Int32(port)
+            return b
+        }
+        var t = MetadataResponse.MetadataResponseTopic()
+        t.name = "orders"
+        t.partitions = brokers.enumerated().map { i, b in
+            var p = MetadataResponse.MetadataResponsePartition()
+            p.partitionIndex = Int32(i)
+            p.leaderId = b.0
+            p.replicaNodes = [b.0]
+            p.isrNodes = [b.0]
+            return p
+        }
+        m.topics = [t]
+        return m
+    }
+
+    @Test func twoNodeUpstreamNeverLetsTheClientBypassTheProxy() async throws {
+        let portsBox = PortsBox()
+        let responder: FakeBroker.Responder = { request in
+            switch request.body {
+            case is MetadataRequest: return Self.metadata(brokers: portsBox.brokers)
+            case is ApiVersionsRequest:
+                var r = ApiVersionsResponse()
+                r.apiKeys = KafkaAPIs.all.map {
+                    var v = ApiVersionsResponse.ApiVersion()
+                    v.apiKey = $0.apiKey
+                    v.minVersion = $0.versions.lowerBound
+                    v.maxVersion = $0.versions.upperBound
+                    return v
+                }
+                return r
+            default: return nil
+            }
+        }
+        let node1 = try await FakeBroker(group: group, respond: responder)
+        let node2 = try await FakeBroker(group: group, respond: responder)
+        portsBox.brokers = [(1, node1.port), (2, node2.port)]
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: node1.port, sink: sink)
+
+        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        var request = MetadataRequest()
+        request.topics = nil
+        try client.send(request: request, apiKey: 3, version: 12, correlationId: 7)
+        let payload = try #require(try client.readFrame())
+        let response = try KafkaFrameCodec.decodeResponse(payload, apiKey: 3, apiVersion: 12)
+        let md = try #require(response.body as? MetadataResponse)
+        #expect(response.header.correlationId == 7)
+        #expect(md.brokers.count == 2)
+        let upstreamPorts: Set<Int32> = [Int32(node1.port), Int32(node2.port)]
+        let mapped = proxy.nodePorts
+        for b in md.brokers {
+            #expect(b.host == "127.0.0.1")
+            #expect(!upstreamPorts.contains(b.port), "node \(b.nodeId) still points at the upstream")
+            #expect(mapped[b.nodeId] == Int(b.port))
+        }
+        // Everything else in the answer is untouched.
+        var expected = Self.metadata(brokers: [(1, node1.port), (2, node2.port)])
+        for i in expected.brokers.indices { expected.brokers[i].port = md.brokers[i].port }
+        #expect(md == expected)
+
+        // Follow the rewritten address of node 2: the connection lands on node 2 through the proxy.
+        let node2Port = try #require(mapped[2])
+        let direct = try RawKafkaClient(port: node2Port)
+        try direct.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 1)
+        #expect(try direct.readFrame() != nil)
+        #expect(node2.requestKeys == [18])
+        #expect(node1.requestKeys == [3])
+
+        // The capture holds the broker's true answer, and the rewrite separately.
+        #expect(await sink.waitUntil { $0.frames.count >= 4 })
+        let original = try #require(sink.frames.first { $0.direction == .response })
+        let originalMd = try #require(try KafkaFrameCodec.decodeResponse(original.payload, apiKey: 3, apiVersion: 12).body as? MetadataResponse)
+        #expect(Set(originalMd.brokers.map(\.port)) == upstreamPorts)
+        let rewrite = try #require(sink.events.first { $0.kind == .rewrite })
+        #expect(rewrite.payload == payload)
+        #expect(Set(sink.mappings.map(\.nodeId)) == [1, 2])
+        await proxy.stop()
+        await node1.stop()
+        await node2.stop()
+    }
+
+    @Test func saslCredentialsAreForwardedButRedactedInTheCapture() async throws {
+        let secret = "\u{0}alice\u{0}s3cr3t-password"
+        let upstream = try await FakeBroker(group: group) { request in
+            guard let auth = request.body as? SaslAuthenticateRequest else { return nil }
+            var r = SaslAuthenticateResponse()
+            // The broker saw the real credentials.
+            r.errorCode = auth.authBytes == ByteBuffer(string: secret) ? 0 : 58
+            r.authBytes = ByteBuffer(string: "server-final-message")
+            return r
+        }
+        for keep in [false, true] {
+            let sink = MemoryCaptureSink()
+            let proxy = try await startProxy(upstream: upstream.port, sink: sink, keepCredentials: keep)
+            let client = try RawKafkaClient(port: proxy.bootstrapPort)
+            var req = SaslAuthenticateRequest()
+            req.authBytes = ByteBuffer(string: secret)
+            try client.send(request: req, apiKey: 36, version: 2, correlationId: 3)
+            let answer = try #require(try client.readFrame())
+            let resp = try #require(try KafkaFrameCodec.decodeResponse(answer, apiKey: 36, apiVersion: 2).body as? SaslAuthenticateResponse)
+            #expect(resp.errorCode == 0)
+            #expect(resp.authBytes == ByteBuffer(string: "server-final-message"))
+            #expect(await sink.waitUntil { $0.frames.count == 2 })
+            let captured = sink.frames
+            let reqFrame = try #require(captured.first { $0.direction == .request })
+            let respFrame = try #require(captured.first { $0.direction == .response })
+            let capturedReq = try #require(try KafkaFrameCodec.decodeRequest(reqFrame.payload).body as? SaslAuthenticateRequest)
+            let capturedResp = try #require(try KafkaFrameCodec.decodeResponse(respFrame.payload, apiKey: 36, apiVersion: 2).body as? SaslAuthenticateResponse)
+            if keep {
+                #expect(capturedReq.authBytes == ByteBuffer(string: secret))
+                #expect(reqFrame.flags.isEmpty)
+            } else {
+                #expect(capturedReq.authBytes == CredentialRedactor.marker)
+                #expect(capturedResp.authBytes == CredentialRedactor.marker)
+                #expect(reqFrame.flags.contains(.redacted) && respFrame.flags.contains(.redacted))
+                #expect(!String(buffer: reqFrame.payload).contains("s3cr3t"))
+            }
+            await proxy.stop()
+        }
+        await upstream.stop()
+    }
+
+    @Test(arguments: [Int32(-5), Int32(5000)])
+    func malformedFrameSizeDisconnectsTheClientAndIsRecorded(size: Int32) async throws {
+        let upstream = try await FakeBroker(group: group) { _ in ApiVersionsResponse() }
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: upstream.port, sink: sink, maxFrameBytes: 1024)
+        let bad = try RawKafkaClient(port: proxy.bootstrapPort)
+        try await Task.sleep(for: .milliseconds(50))  // let the upstream connect so reads start
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: size.bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [0, 18, 0, 3])
+        try bad.sendRaw(bytes)
+        #expect(bad.waitForClose())
+        #expect(await sink.waitUntil { $0.events.contains { $0.kind == .malformedFrame } })
+        let event = try #require(sink.events.first { $0.kind == .malformedFrame })
+        #expect(event.message.contains(String(size)))
+        #expect(sink.closes.contains { $0.closedBy == .proxy })
+        // The proxy still serves others.
+        let good = try RawKafkaClient(port: proxy.bootstrapPort)
+        try good.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 9)
+        let answer = try #require(try good.readFrame())
+        #expect(KafkaFrameCodec.responseCorrelationId(answer) == 9)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func unreachableUpstreamClosesTheClientAndKeepsServing() async throws {
+        // A port that was free a moment ago: nothing listens there.
+        let closed = try await FakeBroker(group: group) { _ in nil }
+        let deadPort = closed.port
+        await closed.stop()
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: deadPort, sink: sink)
+        for _ in 0..<2 {
+            let client = try RawKafkaClient(port: proxy.bootstrapPort)
+            #expect(client.waitForClose())
+        }
+        #expect(await sink.waitUntil { $0.events.filter { $0.kind == .upstreamUnreachable }.count == 2 })
+        #expect(sink.closes.allSatisfy { $0.closedBy == .proxy && $0.reason.contains("unreachable") })
+        #expect(proxy.statistics.snapshot.upstreamFailures == 2)
+        await proxy.stop()
+    }
+
+    @Test func produceWithAcksZeroExpectsNoResponse() async throws {
+        let upstream = try await FakeBroker(group: group) { request in
+            request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil
+        }
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: upstream.port, sink: sink)
+        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        var produce = ProduceRequest()
+        produce.acks = 0
+        produce.timeoutMs = 1000
+        try client.send(request: produce, apiKey: 0, version: 9, correlationId: 1)
+        try client.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 2)
+        let answer = try #require(try client.readFrame())
+        #expect(KafkaFrameCodec.responseCorrelationId(answer) == 2)
+        #expect(await sink.waitUntil { $0.frames.count == 3 })
+        #expect(!sink.events.contains { $0.kind == "response-order" || $0.kind == "unmatched-response" })
+        await proxy.stop()
+        await upstream.stop()
+    }
+}
+
+final class PortsBox: @unchecked Sendable {
+    var brokers: [(Int32, Int)] = []
+}
