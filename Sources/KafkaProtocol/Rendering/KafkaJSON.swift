@@ -21,7 +21,7 @@ public enum KafkaJSON {
         case .string(let s): writeString(s, into: &out)
         case .uuid(let u): writeString(u.description, into: &out)
         case .bytes(let b): write(bytesValue(b), into: &out, pretty: pretty, indent: indent)
-        case .records(let b): write(bytesValue(b), into: &out, pretty: pretty, indent: indent)  // RECORDS-PENDING
+        case .records(let b): write(KafkaRecords.kafkaValue(b), into: &out, pretty: pretty, indent: indent)
         case .array(let a):
             if a.isEmpty {
                 out += "[]"

@@ -1,0 +1,113 @@
+import KafkaProtocol
+import NIOCore
+
+/// An exchange with its frames decoded by the codec: what `dump`, `stats`, `diff` and `check` read.
+/// A frame that does not decode keeps its error (with API, version, field path and offset).
+public struct DecodedExchange: Sendable {
+    public let exchange: Exchange
+    public let request: Result<KafkaDecodedRequest, KafkaDecodingError>
+    /// nil when the exchange has no response.
+    public let response: Result<KafkaDecodedResponse, KafkaDecodingError>?
+
+    public init(_ exchange: Exchange) {
+        self.exchange = exchange
+        request = Result { () throws(KafkaDecodingError) in try KafkaFrameCodec.decodeRequest(exchange.request.payload) }
+        response = exchange.response.map { frame in
+            Result { () throws(KafkaDecodingError) in
+                try KafkaFrameCodec.decodeResponse(frame.payload, apiKey: exchange.apiKey, apiVersion: exchange.apiVersion)
+            }
+        }
+    }
+
+    public var requestValue: KafkaValue? {
+        guard case .success(let r) = request else { return nil }
+        return r.body.kafkaValue(version: r.apiVersion)
+    }
+
+    public var responseValue: KafkaValue? {
+        guard case .success(let r)? = response else { return nil }
+        return r.body.kafkaValue(version: r.apiVersion)
+    }
+
+    public var apiName: String { exchange.apiName ?? "ApiKey\(exchange.apiKey)" }
+
+    public var clientId: String? {
+        guard case .success(let r) = request else { return nil }
+        return r.header.clientId
+    }
+
+    /// The first decoding error, if any, as text.
+    public var errorDescription: String? {
+        if case .failure(let e) = request { return "request: \(e)" }
+        if case .failure(let e)? = response { return "response: \(e)" }
+        return nil
+    }
+
+    /// One JSON object (one line) with the keys `dump --json` documents.
+    public func jsonLine() -> String {
+        var o = KafkaObject()
+        o.append("connection", .int(Int64(bitPattern: exchange.connectionId)))
+        o.append("correlationId", .int(Int64(exchange.correlationId)))
+        o.append("apiKey", .int(Int64(exchange.apiKey)))
+        o.append("apiName", exchange.apiName.map { .string($0) } ?? .null)
+        o.append("apiVersion", .int(Int64(exchange.apiVersion)))
+        o.append("requestTimeNs", .int(exchange.requestTimeNs))
+        o.append("latencyNs", exchange.latencyNs.map { .int($0) } ?? .null)
+        o.append("clientId", clientId.map { .string($0) } ?? .null)
+        o.append("request", requestValue ?? .null)
+        o.append("response", responseValue ?? .null)
+        if let missing = exchange.missingResponse { o.append("missingResponse", .string(missing.description)) }
+        if exchange.request.flags.contains(.redacted) { o.append("redacted", .bool(true)) }
+        if let error = errorDescription {
+            o.append("error", .string(error))
+            o.append("requestHex", .string(Hex.encode(exchange.request.payload)))
+            if let r = exchange.response { o.append("responseHex", .string(Hex.encode(r.payload))) }
+        }
+        return KafkaJSON.render(.object(o))
+    }
+
+    /// One line for people: connection, correlation id, API and version, latency, and a compact summary.
+    public func summaryLine() -> String {
+        var line = "conn \(exchange.connectionId) #\(exchange.correlationId) \(apiName) v\(exchange.apiVersion)"
+        if let latency = exchange.latencyNs {
+            line += " " + Self.formatLatency(latency)
+        } else if let missing = exchange.missingResponse {
+            line += " (\(missing.description))"
+        }
+        if let req = requestValue {
+            let s = ExchangeSummary.summarize(req)
+            if !s.isEmpty { line += "  > " + s }
+        }
+        if let resp = responseValue {
+            let s = ExchangeSummary.summarize(resp)
+            if !s.isEmpty { line += "  < " + s }
+        }
+        if let error = errorDescription { line += "  !! \(error)" }
+        if exchange.responseOutOfOrder { line += "  !! response out of order" }
+        return line
+    }
+
+    public static func formatLatency(_ ns: Int64) -> String {
+        if ns < 1_000_000 { return String(format1(Double(ns) / 1000)) + "µs" }
+        if ns < 1_000_000_000 { return String(format1(Double(ns) / 1_000_000)) + "ms" }
+        return String(format1(Double(ns) / 1_000_000_000)) + "s"
+    }
+
+    static func format1(_ d: Double) -> String {
+        let scaled = (d * 10).rounded() / 10
+        return scaled == scaled.rounded() ? String(Int(scaled)) : String(scaled)
+    }
+}
+
+public enum Hex {
+    public static func encode(_ b: ByteBuffer) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(b.readableBytes * 2)
+        for byte in b.readableBytesView {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import KafkaCapture
+import KafkaProtocol
+
+extension KafkaTape {
+    /// `kafkatape stats`: per-API counts, error codes, latency percentiles and bytes.
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summarise a capture per API: count, error codes, latency p50/p99/max, bytes.")
+
+        @Argument(help: "Capture file.")
+        var path: String
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        struct PerApi {
+            var count = 0
+            var unanswered = 0
+            var latencies: [Int64] = []
+            var requestBytes = 0
+            var responseBytes = 0
+            var errors: [Int16: Int] = [:]
+            var undecodable = 0
+        }
+
+        func run() throws {
+            let reader = try openCapture(path)
+            var tracker = ExchangeTracker(ordering: .completionOrder)
+            var perApi: [Int16: PerApi] = [:]
+            var connections = 0
+            var events: [String: Int] = [:]
+            func take(_ list: [ExchangeEvent]) {
+                for case .exchange(let e) in list {
+                    var s = perApi[e.apiKey, default: PerApi()]
+                    s.count += 1
+                    s.requestBytes += Int(e.request.wireLength) + 4
+                    if let r = e.response {
+                        s.responseBytes += Int(r.wireLength) + 4
+                        if let l = e.latencyNs { s.latencies.append(l) }
+                        let d = DecodedExchange(e)
+                        if let v = d.responseValue {
+                            Self.collectErrors(v, into: &s.errors)
+                        } else {
+                            s.undecodable += 1
+                        }
+                    } else if e.missingResponse != .notExpected {
+                        s.unanswered += 1
+                    }
+                    perApi[e.apiKey] = s
+                }
+            }
+            try forEachRecord(reader, path: path) { record in
+                switch record {
+                case .connectionOpened: connections += 1
+                case .event(let e): events[e.kind.rawValue, default: 0] += 1
+                default: break
+                }
+                take(tracker.process(record))
+            }
+            take(tracker.finish())
+            let sorted = perApi.sorted { $0.key < $1.key }
+            if json {
+                var apis: [KafkaValue] = []
+                for (key, s) in sorted {
+                    let lat = s.latencies.sorted()
+                    apis.append(.object(KafkaObject([
+                        ("apiKey", .int(Int64(key))),
+                        ("apiName", .string(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey\(key)")),
+                        ("count", .int(Int64(s.count))),
+                        ("unanswered", .int(Int64(s.unanswered))),
+                        ("undecodable", .int(Int64(s.undecodable))),
+                        ("errors", .object(KafkaObject(s.errors.sorted { $0.key < $1.key }.map { (KafkaErrorCode.name($0.key), .int(Int64($0.value))) }))),
+                        ("latencyP50Ns", Self.percentile(lat, 0.50).map { .int($0) } ?? .null),
+                        ("latencyP99Ns", Self.percentile(lat, 0.99).map { .int($0) } ?? .null),
+                        ("latencyMaxNs", lat.last.map { .int($0) } ?? .null),
+                        ("requestBytes", .int(Int64(s.requestBytes))),
+                        ("responseBytes", .int(Int64(s.responseBytes))),
+                    ])))
+                }
+                let top = KafkaObject([
+                    ("connections", .int(Int64(connections))),
+                    ("exchanges", .int(Int64(perApi.values.reduce(0) { $0 + $1.count }))),
+                    ("events", .object(KafkaObject(events.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))),
+                    ("apis", .array(apis)),
+                ])
+                print(KafkaJSON.render(.object(top)))
+                return
+            }
+            print("connections: \(connections), exchanges: \(perApi.values.reduce(0) { $0 + $1.count })")
+            let headings: [String] = [
+                "API".padding(28), "COUNT".padding(7), "P50".padding(10), "P99".padding(10), "MAX".padding(10),
+                "REQ B".padding(11), "RESP B".padding(11), "ERRORS",
+            ]
+            print(headings.joined())
+            for (key, s) in sorted {
+                let lat = s.latencies.sorted()
+                let name = "\(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey")(\(key))"
+                let f = { (v: Int64?) in v.map(DecodedExchange.formatLatency) ?? "-" }
+                var errors = s.errors.sorted { $0.key < $1.key }.map { "\(KafkaErrorCode.name($0.key))×\($0.value)" }
+                if s.unanswered > 0 { errors.append("unanswered×\(s.unanswered)") }
+                if s.undecodable > 0 { errors.append("undecodable×\(s.undecodable)") }
+                let columns: [String] = [
+                    name.padding(28), String(s.count).padding(7), f(Self.percentile(lat, 0.5)).padding(10),
+                    f(Self.percentile(lat, 0.99)).padding(10), f(lat.last).padding(10), String(s.requestBytes).padding(11),
+                    String(s.responseBytes).padding(11), errors.isEmpty ? "-" : errors.joined(separator: " "),
+                ]
+                print(columns.joined())
+            }
+            if !events.isEmpty {
+                print("events: " + events.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))
+            }
+        }
+
+        static func percentile(_ sorted: [Int64], _ p: Double) -> Int64? {
+            guard !sorted.isEmpty else { return nil }
+            let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[max(0, min(sorted.count - 1, rank))]
+        }
+
+        /// Every non-zero ErrorCode anywhere in a response.
+        static func collectErrors(_ v: KafkaValue, into errors: inout [Int16: Int]) {
+            switch v {
+            case .object(let o):
+                for f in o.fields {
+                    if f.name == "ErrorCode", case .int(let c) = f.value {
+                        if c != 0 { errors[Int16(truncatingIfNeeded: c), default: 0] += 1 }
+                    } else {
+                        collectErrors(f.value, into: &errors)
+                    }
+                }
+            case .array(let a):
+                for e in a { collectErrors(e, into: &errors) }
+            default: break
+            }
+        }
+    }
+}
