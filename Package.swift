@@ -47,6 +47,26 @@ let package = Package(
             ],
             path: "Sources/KafkaProxy"
         ),
+        // libpcap from Debian (libpcap-dev); only KafkaPcap imports it.
+        .systemLibrary(name: "CPcap", path: "Sources/CPcap"),
+        // pcap export for Wireshark, tcpdump import with TCP reassembly, live sniffing.
+        .target(
+            name: "KafkaPcap",
+            dependencies: ["CPcap", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/KafkaPcap"
+        ),
+        // Replay against a live broker, serve a capture as a mock broker, normalisation and diff, checks.
+        .target(
+            name: "KafkaReplay",
+            dependencies: [
+                "KafkaCapture", "KafkaProtocol", "KafkaProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/KafkaReplay"
+        ),
         // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
         .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
         .executableTarget(
@@ -55,6 +75,8 @@ let package = Package(
                 "KafkaProtocol",
                 "KafkaCapture",
                 "KafkaProxy",
+                "KafkaPcap",
+                "KafkaReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -80,6 +102,20 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Tests/KafkaProxyTests"
+        ),
+        .testTarget(
+            name: "KafkaPcapTests",
+            dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaPcapTests"
+        ),
+        .testTarget(
+            name: "KafkaReplayTests",
+            dependencies: [
+                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/KafkaReplayTests"
         ),
     ],
     swiftLanguageModes: [.v6]

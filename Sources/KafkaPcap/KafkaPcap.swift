@@ -1,0 +1,1 @@
+// pcap import/export, TCP reassembly and live sniffing (see issue: pcap).

@@ -1,0 +1,1 @@
+// Replay, serve (mock broker), normalisation and diff.
