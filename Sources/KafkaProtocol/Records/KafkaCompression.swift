@@ -1,0 +1,20 @@
+/// The codec of a record batch or legacy wrapper message: the low three bits of its attributes.
+public enum KafkaCompression: Int8, Sendable, CaseIterable {
+    case none = 0
+    case gzip = 1
+    case snappy = 2
+    case lz4 = 3
+    /// Only valid in v2 batches (KIP-110).
+    case zstd = 4
+
+    /// The name Kafka uses in `compression.type` ("none", "gzip", ...).
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .gzip: return "gzip"
+        case .snappy: return "snappy"
+        case .lz4: return "lz4"
+        case .zstd: return "zstd"
+        }
+    }
+}
