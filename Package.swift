@@ -67,6 +67,12 @@ let package = Package(
             ],
             path: "Sources/KafkaReplay"
         ),
+        // `kafkatape check`: protocol invariants (I1-I21) over a capture.
+        .target(
+            name: "KafkaCheck",
+            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/KafkaCheck"
+        ),
         // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
         .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
         .executableTarget(
@@ -77,6 +83,7 @@ let package = Package(
                 "KafkaProxy",
                 "KafkaPcap",
                 "KafkaReplay",
+                "KafkaCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -116,6 +123,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/KafkaReplayTests"
+        ),
+        .testTarget(
+            name: "KafkaCheckTests",
+            dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaCheckTests"
+        ),
+        // End to end: the kafkatape binary, a real Tansu broker and real clients (kafka-python, librdkafka).
+        .testTarget(
+            name: "KafkaTapeEndToEndTests",
+            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaTapeEndToEndTests",
+            exclude: ["clients"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+// Protocol invariant checks over captures.
