@@ -1,11 +1,13 @@
 // CRC-32C (Castagnoli) as Kafka uses it for record batch v2 (KIP-98) and KafkaTape for capture records.
 #include "kafka_crc.h"
+#include <pthread.h>
 #include <string.h>
 
 #define POLY 0x82F63B78u
 
 static uint32_t table[8][256];
 static int table_ready = 0;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void build_tables(void) {
     for (uint32_t n = 0; n < 256; n++) {
@@ -23,8 +25,12 @@ static void build_tables(void) {
     __atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
 }
 
+static void ensure_tables(void) {
+    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) pthread_once(&table_once, build_tables);
+}
+
 uint32_t kafkatape_crc32c_sw(uint32_t crc, const void *data, size_t len) {
-    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) build_tables();
+    ensure_tables();
     const unsigned char *p = (const unsigned char *)data;
     uint32_t c = ~crc;
     while (len && ((uintptr_t)p & 7)) { c = table[0][(c ^ *p++) & 0xff] ^ (c >> 8); len--; }
@@ -71,11 +77,13 @@ static uint32_t crc32c_hw(uint32_t crc, const void *data, size_t len) {
 
 static int hw_state = -1;
 int kafkatape_crc32c_hw_available(void) {
-    if (hw_state < 0) {
+    int state = __atomic_load_n(&hw_state, __ATOMIC_ACQUIRE);
+    if (state < 0) {
         unsigned a, b, c, d;
-        hw_state = (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2)) ? 1 : 0;
+        state = (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2)) ? 1 : 0;
+        __atomic_store_n(&hw_state, state, __ATOMIC_RELEASE);
     }
-    return hw_state;
+    return state;
 }
 #else
 int kafkatape_crc32c_hw_available(void) { return 0; }
@@ -104,11 +112,21 @@ static uint32_t x_pow_8n(size_t n) {
     return result;
 }
 
+// Cached shift operators; computing one twice is harmless, so relaxed atomics are enough.
 static uint32_t shift_1024 = 0, shift_2048 = 0;
+static uint32_t cached_shift(uint32_t *slot, size_t zeros) {
+    uint32_t m = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!m) {
+        m = x_pow_8n(zeros);
+        __atomic_store_n(slot, m, __ATOMIC_RELAXED);
+    }
+    return m;
+}
+
 uint32_t kafkatape_crc32c_shift(uint32_t crc, size_t zeros) {
     uint32_t m;
-    if (zeros == 1024) { if (!shift_1024) shift_1024 = x_pow_8n(1024); m = shift_1024; }
-    else if (zeros == 2048) { if (!shift_2048) shift_2048 = x_pow_8n(2048); m = shift_2048; }
+    if (zeros == 1024) m = cached_shift(&shift_1024, 1024);
+    else if (zeros == 2048) m = cached_shift(&shift_2048, 2048);
     else m = x_pow_8n(zeros);
     return gf2_multiply(crc, m);
 }

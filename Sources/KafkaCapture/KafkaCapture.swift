@@ -1,1 +1,0 @@
-// The capture file format (see docs/capture-format.md).
