@@ -82,3 +82,71 @@ extension Emitter {
         }
     }
 }
+
+/// Emits `KafkaErrorCodeCarrier`: every response struct with an int16 `ErrorCode`, and every struct
+/// containing one, visits them in schema order.
+extension Emitter {
+    func hasErrorCode(_ fields: [Field]) -> Bool {
+        fields.contains { !presence($0).isEmpty && $0.name == "ErrorCode" && $0.type == .primitive("int16") && $0.tag == nil }
+    }
+
+    func emitErrorCodeCarriers() throws {
+        guard spec.kind == "response" else { return }
+        let defs = try structs()
+        var fieldsByName: [String: [Field]] = [:]
+        for d in defs { fieldsByName[d.name] = d.fields }
+        var carriers: Set<String> = []
+        let top = "\u{0}top"
+        fieldsByName[top] = spec.fields
+        var changed = true
+        while changed {
+            changed = false
+            for (name, fields) in fieldsByName where !carriers.contains(name) {
+                let nested = fields.contains { f in
+                    !presence(f).isEmpty && f.type.structName.map { carriers.contains($0) } == true
+                }
+                if hasErrorCode(fields) || nested {
+                    carriers.insert(name)
+                    changed = true
+                }
+            }
+        }
+        guard carriers.contains(top) else { return }
+        emitErrorCodeCarrier(typeName: spec.name, fields: spec.fields, carriers: carriers)
+        for d in defs where carriers.contains(d.name) {
+            emitErrorCodeCarrier(typeName: "\(spec.name).\(d.name)", fields: d.fields, carriers: carriers)
+        }
+    }
+
+    func emitErrorCodeCarrier(typeName: String, fields all: [Field], carriers: Set<String>) {
+        let fields = all.filter { !presence($0).isEmpty }
+        line()
+        block("extension \(typeName): KafkaErrorCodeCarrier") { e in
+            e.block("public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void)") { e in
+                for f in fields {
+                    let prop = "self." + Emitter.propertyName(f.name)
+                    let cond = e.condition(e.presence(f))
+                    if f.name == "ErrorCode" && f.type == .primitive("int16") && f.tag == nil {
+                        let stmt = "body(&\(prop))"
+                        e.line(cond.map { "if \($0) { \(stmt) }" } ?? stmt)
+                        continue
+                    }
+                    guard let sn = f.type.structName, carriers.contains(sn) else { continue }
+                    let optionalDepth = (e.nullableSet(f).isEmpty ? 0 : 1) + (f.tag != nil ? 1 : 0)
+                    let isArray: Bool = { if case .array = f.type { return true } else { return false } }()
+                    let visit = isArray
+                        ? "for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }"
+                        : "value.rewriteErrorCodes(version: version, body)"
+                    var stmt: String
+                    switch optionalDepth {
+                    case 0: stmt = "var value = \(prop); \(visit); \(prop) = value"
+                    case 1: stmt = "if var value = \(prop) { \(visit); \(prop) = value }"
+                    default: stmt = "if case .some(.some(var value)) = \(prop) { \(visit); \(prop) = value }"
+                    }
+                    if let cond { stmt = "if \(cond) { \(stmt) }" }
+                    e.line(stmt)
+                }
+            }
+        }
+    }
+}

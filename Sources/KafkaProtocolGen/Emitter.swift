@@ -230,6 +230,7 @@ final class Emitter {
             }
         }
         try emitEndpointCarriers()
+        try emitErrorCodeCarriers()
         return out
     }
 

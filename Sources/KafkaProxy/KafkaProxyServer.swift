@@ -14,6 +14,7 @@ import NIOPosix
 public final class KafkaProxyServer: Sendable {
     public let configuration: ProxyConfiguration
     public let statistics = ProxyStatistics()
+    let faultState = FaultSharedState()
     let group: any EventLoopGroup
     let ownsGroup: Bool
     let capture: (any ProxyCaptureSink)?

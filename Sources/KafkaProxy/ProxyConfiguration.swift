@@ -16,12 +16,18 @@ public struct ProxyConfiguration: Sendable {
     public var keepCredentials: Bool
     /// Connect timeout to the upstream.
     public var connectTimeoutMs: Int64
+    /// Gateway bugs to stage (`--fault`).
+    public var faults: [ProxyFault]
+    /// Seed for the faults' randomness (`--seed`).
+    public var seed: UInt64
 
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
-        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000
+        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0
     ) {
+        self.faults = faults
+        self.seed = seed
         self.listen = listen
         self.upstream = upstream
         self.advertiseHost = advertiseHost

@@ -22,10 +22,21 @@ final class ProxyConnection: @unchecked Sendable {
     var upstreamHandler: ProxySideHandler?
     var tracker = CorrelationTracker()
     var closing = false
-    /// Responses waiting while an earlier one is rewritten (a new node listener is being bound).
+    /// Responses waiting while an earlier one is held (a new node listener is being bound, or a fault
+    /// delays it): they go out in order once it is sent.
     var responseQueue = CircularBuffer<ByteBuffer>()
-    var rewriting = false
+    var responsesBlocked = false
     let upstreamAddress: HostPort
+    let faults: FaultInjector?
+    /// reorder-responses: a response waiting to be sent after the next one.
+    var heldForReorder: HeldResponse?
+
+    struct HeldResponse {
+        var payload: ByteBuffer
+        var pending: CorrelationTracker.Pending?
+        var captured: ByteBuffer
+        var flags: FrameFlags
+    }
 
     var closeFuture: EventLoopFuture<Void> { clientChannel.closeFuture }
 
@@ -36,6 +47,9 @@ final class ProxyConnection: @unchecked Sendable {
         self.clientChannel = client
         self.nodeId = nodeId
         self.upstreamAddress = server.upstreamAddress(nodeId: nodeId)
+        let config = server.configuration
+        faults = config.faults.isEmpty
+            ? nil : FaultInjector(faults: config.faults, shared: server.faultState, seed: config.seed, connectionId: id)
         client.closeFuture.whenComplete { [server, id] _ in server.connectionFinished(id) }
     }
 
@@ -132,7 +146,7 @@ final class ProxyConnection: @unchecked Sendable {
             guard let upstreamChannel else { return false }
             return upstreamChannel.isWritable
         case .upstream:
-            return clientChannel.isWritable && !rewriting
+            return clientChannel.isWritable && !responsesBlocked
         }
     }
 
@@ -179,6 +193,7 @@ final class ProxyConnection: @unchecked Sendable {
                     time: time, connectionId: id, direction: .request, flags: flags,
                     wireLength: UInt32(frame.readableBytes), payload: payload)))
         if let prefix {
+            faults?.observeRequest(frame, prefix)
             server.statistics.request(apiKey: prefix.apiKey, bytes: frame.readableBytes)
             if Self.expectsResponse(frame, prefix) {
                 tracker.requestSent(
@@ -195,7 +210,7 @@ final class ProxyConnection: @unchecked Sendable {
     }
 
     func frameFromUpstream(_ frame: ByteBuffer) {
-        if rewriting {
+        if responsesBlocked {
             responseQueue.append(frame)
             return
         }
@@ -229,16 +244,88 @@ final class ProxyConnection: @unchecked Sendable {
             captured = CredentialRedactor.redactResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
             flags.insert(.redacted)
         }
+        guard let faults, let pending else {
+            deliver(frame, pending: pending, captured: captured, flags: flags, at: time)
+            return
+        }
+        // A staged fault: the capture holds what the client gets; the event keeps the broker's bytes.
+        let outcome = faults.transform(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion, correlationId: pending.correlationId)
+        if outcome.changed {
+            server.statistics.fault()
+            server.recordEvent(
+                kind: .fault, connectionId: id, message: outcome.notes.joined(separator: "; "),
+                attributes: [
+                    .init("correlationId", String(pending.correlationId)), .init("apiKey", String(pending.apiKey)),
+                    .init("apiVersion", String(pending.apiVersion)),
+                ],
+                payload: frame)
+        }
+        if outcome.closeConnection {
+            close(by: .proxy, reason: "fault: " + outcome.notes.joined(separator: "; "))
+            return
+        }
+        let clientCaptured = outcome.changed && !flags.contains(.redacted) ? outcome.payload : captured
+        if let held = heldForReorder {
+            heldForReorder = nil
+            faults.reordered = true
+            server.recordEvent(
+                kind: .fault, connectionId: id,
+                message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
+                attributes: [.init("correlationId", String(pending.correlationId))])
+            deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
+            deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
+            return
+        }
+        if outcome.holdForReorder && tracker.outstandingCount > 0 {
+            heldForReorder = HeldResponse(payload: outcome.payload, pending: pending, captured: clientCaptured, flags: flags)
+            // If no other response comes soon, send it after all.
+            eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
+                guard let held = heldForReorder else { return }
+                heldForReorder = nil
+                deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
+                clientChannel.flush()
+            }
+            return
+        }
+        deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
+    }
+
+    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when it
+    /// carries any; the capture gets the frame when it is actually sent.
+    private func deliver(
+        _ payload: ByteBuffer, pending: CorrelationTracker.Pending?, captured: ByteBuffer, flags: FrameFlags,
+        at time: CaptureTimestamp, delayMs: Int = 0
+    ) {
+        if delayMs > 0 {
+            responsesBlocked = true
+            eventLoop.scheduleTask(in: .milliseconds(Int64(delayMs))) { [self] in
+                responsesBlocked = false
+                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now())
+                drainResponses()
+            }
+            return
+        }
         server.record(
             .frame(
                 FrameRecord(
                     time: time, connectionId: id, direction: .response, flags: flags,
-                    wireLength: UInt32(frame.readableBytes), payload: captured)))
-        guard let pending, AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion) else {
-            write(frame, to: clientChannel)
+                    wireLength: UInt32(payload.readableBytes), payload: captured)))
+        guard let pending, faults?.rewritesAddresses ?? true,
+            AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion)
+        else {
+            write(payload, to: clientChannel)
             return
         }
-        rewriteAndForward(frame, pending: pending)
+        rewriteAndForward(payload, pending: pending)
+    }
+
+    /// Processes queued responses until one blocks again.
+    private func drainResponses() {
+        while !responsesBlocked, let next = responseQueue.popFirst() {
+            processResponse(next)
+        }
+        clientChannel.flush()
+        if !responsesBlocked { resumeReadingNow() }
     }
 
     private func rewriteAndForward(_ frame: ByteBuffer, pending: CorrelationTracker.Pending) {
@@ -258,7 +345,7 @@ final class ProxyConnection: @unchecked Sendable {
             write(frame, to: clientChannel)
             return
         }
-        rewriting = true
+        responsesBlocked = true
         let futures = endpoints.map { server.ensureNodeListener($0, on: eventLoop) }
         EventLoopFuture.whenAllComplete(futures, on: eventLoop).whenComplete { [self] result in
             var ports: [Int32: Int] = [:]
@@ -285,14 +372,9 @@ final class ProxyConnection: @unchecked Sendable {
                 attributes: attributes, payload: rewritten)
             if !closing {
                 write(rewritten, to: clientChannel)
-                clientChannel.flush()
             }
-            rewriting = false
-            while !rewriting, let next = responseQueue.popFirst() {
-                processResponse(next)
-            }
-            clientChannel.flush()
-            if !rewriting { resumeReadingNow() }
+            responsesBlocked = false
+            drainResponses()
         }
     }
 

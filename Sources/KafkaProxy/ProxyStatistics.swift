@@ -11,6 +11,7 @@ public final class ProxyStatistics: Sendable {
         public var rewrites = 0
         public var malformedFrames = 0
         public var upstreamFailures = 0
+        public var faultsInjected = 0
     }
 
     private let state = NIOLockedValueBox(Snapshot())
@@ -32,4 +33,5 @@ public final class ProxyStatistics: Sendable {
     func rewrite() { state.withLockedValue { $0.rewrites += 1 } }
     func malformed() { state.withLockedValue { $0.malformedFrames += 1 } }
     func upstreamFailure() { state.withLockedValue { $0.upstreamFailures += 1 } }
+    func fault() { state.withLockedValue { $0.faultsInjected += 1 } }
 }

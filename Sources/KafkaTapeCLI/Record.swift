@@ -46,12 +46,29 @@ extension KafkaTape {
         @Flag(help: "Replace an existing capture file at --out.")
         var overwrite = false
 
+        @Option(
+            name: .customLong("fault"),
+            help: ArgumentHelp(
+                "Stage a gateway bug (repeatable): \(ProxyFault.specHelp). Each injection is a 'fault' event in the capture.",
+                valueName: "SPEC"))
+        var faultSpecs: [String] = []
+
+        @Option(help: "Seed for the faults' randomness (same seed, same traffic: same injections).")
+        var seed: UInt64 = 0
+
         func validate() throws {
             guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
             guard HostPort(upstream) != nil else { throw ValidationError("--upstream must be HOST:PORT, got '\(upstream)'") }
             guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
             if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
             _ = try parsedNodePorts()
+            _ = try parsedFaults()
+        }
+
+        func parsedFaults() throws -> [ProxyFault] {
+            try faultSpecs.map { spec in
+                do { return try ProxyFault(spec: spec) } catch { throw ValidationError("\(error)") }
+            }
         }
 
         func parsedNodePorts() throws -> [Int32: Int] {
@@ -70,7 +87,8 @@ extension KafkaTape {
             guard let listenAddress = HostPort(listen), let upstreamAddress = HostPort(upstream) else { return }
             let config = ProxyConfiguration(
                 listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
-                maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials)
+                maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials,
+                faults: try parsedFaults(), seed: seed)
             if !listenAddress.isLoopback {
                 stderr("warning: listening on \(listenAddress), not loopback: the capture will contain the data of everyone who connects")
             }
@@ -119,6 +137,7 @@ extension KafkaTape {
             }
             if s.malformedFrames > 0 { print("malformed frames: \(s.malformedFrames)") }
             if s.upstreamFailures > 0 { print("upstream connection failures: \(s.upstreamFailures)") }
+            if s.faultsInjected > 0 { print("faults injected: \(s.faultsInjected)") }
             print("capture: \(sink.writer.segmentPaths.joined(separator: ", ")) (\(sink.bytesWritten) bytes)")
         }
     }

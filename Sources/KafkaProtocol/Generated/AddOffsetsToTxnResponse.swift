@@ -59,3 +59,9 @@ public struct AddOffsetsToTxnResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension AddOffsetsToTxnResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -253,3 +253,9 @@ extension AddPartitionsToTxnResponse {
         }
     }
 }
+
+extension AddPartitionsToTxnResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 4 { body(&self.errorCode) }
+    }
+}

@@ -68,3 +68,9 @@ public struct AddRaftVoterResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension AddRaftVoterResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

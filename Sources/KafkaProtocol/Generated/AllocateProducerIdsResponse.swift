@@ -77,3 +77,9 @@ public struct AllocateProducerIdsResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension AllocateProducerIdsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

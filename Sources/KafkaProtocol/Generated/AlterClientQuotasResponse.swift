@@ -172,3 +172,15 @@ extension AlterClientQuotasResponse {
         }
     }
 }
+
+extension AlterClientQuotasResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.entries; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.entries = value
+    }
+}
+
+extension AlterClientQuotasResponse.EntryData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -163,3 +163,21 @@ extension AlterReplicaLogDirsResponse {
         }
     }
 }
+
+extension AlterReplicaLogDirsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value
+    }
+}
+
+extension AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

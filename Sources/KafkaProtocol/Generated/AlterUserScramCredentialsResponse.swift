@@ -120,3 +120,15 @@ extension AlterUserScramCredentialsResponse {
         }
     }
 }
+
+extension AlterUserScramCredentialsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value
+    }
+}
+
+extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

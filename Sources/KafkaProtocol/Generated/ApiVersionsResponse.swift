@@ -355,3 +355,9 @@ extension ApiVersionsResponse {
         }
     }
 }
+
+extension ApiVersionsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

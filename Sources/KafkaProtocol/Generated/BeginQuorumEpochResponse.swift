@@ -276,3 +276,22 @@ extension BeginQuorumEpochResponse {
         }
     }
 }
+
+extension BeginQuorumEpochResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+    }
+}
+
+extension BeginQuorumEpochResponse.TopicData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension BeginQuorumEpochResponse.PartitionData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -86,3 +86,9 @@ public struct BrokerHeartbeatResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension BrokerHeartbeatResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

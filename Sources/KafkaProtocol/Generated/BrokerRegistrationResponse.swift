@@ -68,3 +68,9 @@ public struct BrokerRegistrationResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension BrokerRegistrationResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -415,3 +415,15 @@ extension ConsumerGroupDescribeResponse {
         }
     }
 }
+
+extension ConsumerGroupDescribeResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.groups; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.groups = value
+    }
+}
+
+extension ConsumerGroupDescribeResponse.DescribedGroup: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -199,3 +199,9 @@ extension ConsumerGroupHeartbeatResponse {
         }
     }
 }
+
+extension ConsumerGroupHeartbeatResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

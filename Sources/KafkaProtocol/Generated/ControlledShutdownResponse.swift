@@ -111,3 +111,9 @@ extension ControlledShutdownResponse {
         }
     }
 }
+
+extension ControlledShutdownResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -148,3 +148,9 @@ public struct CreateDelegationTokenResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension CreateDelegationTokenResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

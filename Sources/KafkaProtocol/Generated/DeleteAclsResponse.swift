@@ -239,3 +239,22 @@ extension DeleteAclsResponse {
         }
     }
 }
+
+extension DeleteAclsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.filterResults; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.filterResults = value
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsFilterResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.matchingAcls; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.matchingAcls = value
+    }
+}
+
+extension DeleteAclsResponse.DeleteAclsMatchingAcl: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

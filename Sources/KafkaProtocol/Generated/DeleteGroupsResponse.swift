@@ -111,3 +111,15 @@ extension DeleteGroupsResponse {
         }
     }
 }
+
+extension DeleteGroupsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value
+    }
+}
+
+extension DeleteGroupsResponse.DeletableGroupResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -147,3 +147,16 @@ extension DeleteShareGroupOffsetsResponse {
         }
     }
 }
+
+extension DeleteShareGroupOffsetsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension DeleteShareGroupOffsetsResponse.DeleteShareGroupOffsetsResponseTopic: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

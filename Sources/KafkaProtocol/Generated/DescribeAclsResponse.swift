@@ -221,3 +221,9 @@ extension DescribeAclsResponse {
         }
     }
 }
+
+extension DescribeAclsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -233,3 +233,9 @@ extension DescribeClientQuotasResponse {
         }
     }
 }
+
+extension DescribeClientQuotasResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -212,3 +212,9 @@ extension DescribeClusterResponse.DescribeClusterBroker: KafkaEndpointCarrier {
         var endpoint = KafkaEndpoint(nodeId: self.brokerId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
     }
 }
+
+extension DescribeClusterResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -346,3 +346,15 @@ extension DescribeConfigsResponse {
         }
     }
 }
+
+extension DescribeConfigsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value
+    }
+}
+
+extension DescribeConfigsResponse.DescribeConfigsResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -252,3 +252,9 @@ extension DescribeDelegationTokenResponse {
         }
     }
 }
+
+extension DescribeDelegationTokenResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

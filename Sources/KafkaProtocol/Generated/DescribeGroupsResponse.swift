@@ -269,3 +269,15 @@ extension DescribeGroupsResponse {
         }
     }
 }
+
+extension DescribeGroupsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.groups; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.groups = value
+    }
+}
+
+extension DescribeGroupsResponse.DescribedGroup: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -281,3 +281,16 @@ extension DescribeLogDirsResponse {
         }
     }
 }
+
+extension DescribeLogDirsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 3 { body(&self.errorCode) }
+        var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value
+    }
+}
+
+extension DescribeLogDirsResponse.DescribeLogDirsResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

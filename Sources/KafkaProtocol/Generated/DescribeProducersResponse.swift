@@ -269,3 +269,21 @@ extension DescribeProducersResponse {
         }
     }
 }
+
+extension DescribeProducersResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+    }
+}
+
+extension DescribeProducersResponse.TopicResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension DescribeProducersResponse.PartitionResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

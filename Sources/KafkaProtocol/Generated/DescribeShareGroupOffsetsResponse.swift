@@ -281,3 +281,28 @@ extension DescribeShareGroupOffsetsResponse {
         }
     }
 }
+
+extension DescribeShareGroupOffsetsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.groups; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.groups = value
+    }
+}
+
+extension DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+        body(&self.errorCode)
+    }
+}
+
+extension DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

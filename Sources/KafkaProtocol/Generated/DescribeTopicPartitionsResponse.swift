@@ -323,3 +323,22 @@ extension DescribeTopicPartitionsResponse {
         }
     }
 }
+
+extension DescribeTopicPartitionsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+    }
+}
+
+extension DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

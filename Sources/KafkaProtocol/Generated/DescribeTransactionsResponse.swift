@@ -217,3 +217,15 @@ extension DescribeTransactionsResponse {
         }
     }
 }
+
+extension DescribeTransactionsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.transactionStates; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.transactionStates = value
+    }
+}
+
+extension DescribeTransactionsResponse.TransactionState: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -185,3 +185,22 @@ extension ElectLeadersResponse {
         }
     }
 }
+
+extension ElectLeadersResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 1 { body(&self.errorCode) }
+        var value = self.replicaElectionResults; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.replicaElectionResults = value
+    }
+}
+
+extension ElectLeadersResponse.ReplicaElectionResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitionResult; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitionResult = value
+    }
+}
+
+extension ElectLeadersResponse.PartitionResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -85,3 +85,9 @@ public struct EndTxnResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension EndTxnResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -68,3 +68,9 @@ public struct ExpireDelegationTokenResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension ExpireDelegationTokenResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

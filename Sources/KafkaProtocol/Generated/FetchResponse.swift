@@ -690,3 +690,22 @@ extension FetchResponse.NodeEndpoint: KafkaEndpointCarrier {
         if version >= 16 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
     }
 }
+
+extension FetchResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 7 { body(&self.errorCode) }
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension FetchResponse.FetchableTopicResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension FetchResponse.PartitionData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -257,3 +257,16 @@ extension FindCoordinatorResponse.Coordinator: KafkaEndpointCarrier {
         if version >= 4 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
     }
 }
+
+extension FindCoordinatorResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version <= 3 { body(&self.errorCode) }
+        if version >= 4 { var value = self.coordinators; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.coordinators = value }
+    }
+}
+
+extension FindCoordinatorResponse.Coordinator: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 4 { body(&self.errorCode) }
+    }
+}

@@ -122,3 +122,9 @@ public struct GetTelemetrySubscriptionsResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension GetTelemetrySubscriptionsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -63,3 +63,9 @@ public struct HeartbeatResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension HeartbeatResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

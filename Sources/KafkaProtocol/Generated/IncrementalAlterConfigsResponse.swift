@@ -129,3 +129,15 @@ extension IncrementalAlterConfigsResponse {
         }
     }
 }
+
+extension IncrementalAlterConfigsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension IncrementalAlterConfigsResponse.AlterConfigsResourceResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -103,3 +103,9 @@ public struct InitProducerIdResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension InitProducerIdResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -204,3 +204,9 @@ extension JoinGroupResponse {
         }
     }
 }
+
+extension JoinGroupResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

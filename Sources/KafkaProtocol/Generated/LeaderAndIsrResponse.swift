@@ -201,3 +201,23 @@ extension LeaderAndIsrResponse {
         }
     }
 }
+
+extension LeaderAndIsrResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        if version <= 4 { var value = self.partitionErrors; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitionErrors = value }
+        if version >= 5 { var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value }
+    }
+}
+
+extension LeaderAndIsrResponse.LeaderAndIsrPartitionError: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}
+
+extension LeaderAndIsrResponse.LeaderAndIsrTopicError: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 5 { var value = self.partitionErrors; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitionErrors = value }
+    }
+}

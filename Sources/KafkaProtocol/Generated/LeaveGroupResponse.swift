@@ -149,3 +149,16 @@ extension LeaveGroupResponse {
         }
     }
 }
+
+extension LeaveGroupResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        if version >= 3 { var value = self.members; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.members = value }
+    }
+}
+
+extension LeaveGroupResponse.MemberResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 3 { body(&self.errorCode) }
+    }
+}

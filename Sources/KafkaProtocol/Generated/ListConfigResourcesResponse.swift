@@ -124,3 +124,9 @@ extension ListConfigResourcesResponse {
         }
     }
 }
+
+extension ListConfigResourcesResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -150,3 +150,9 @@ extension ListGroupsResponse {
         }
     }
 }
+
+extension ListGroupsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

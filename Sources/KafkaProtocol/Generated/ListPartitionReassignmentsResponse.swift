@@ -199,3 +199,9 @@ extension ListPartitionReassignmentsResponse {
         }
     }
 }
+
+extension ListPartitionReassignmentsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -138,3 +138,9 @@ extension ListTransactionsResponse {
         }
     }
 }
+
+extension ListTransactionsResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -420,3 +420,23 @@ extension MetadataResponse.MetadataResponseBroker: KafkaEndpointCarrier {
         var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
     }
 }
+
+extension MetadataResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+        if version == 13 { body(&self.errorCode) }
+    }
+}
+
+extension MetadataResponse.MetadataResponseTopic: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension MetadataResponse.MetadataResponsePartition: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -497,3 +497,42 @@ extension OffsetFetchResponse {
         }
     }
 }
+
+extension OffsetFetchResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version <= 7 { var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value }
+        if version >= 2 && version <= 7 { body(&self.errorCode) }
+        if version >= 8 { var value = self.groups; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.groups = value }
+    }
+}
+
+extension OffsetFetchResponse.OffsetFetchResponseTopic: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version <= 7 { var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value }
+    }
+}
+
+extension OffsetFetchResponse.OffsetFetchResponsePartition: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version <= 7 { body(&self.errorCode) }
+    }
+}
+
+extension OffsetFetchResponse.OffsetFetchResponseGroup: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 8 { var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value }
+        if version >= 8 { body(&self.errorCode) }
+    }
+}
+
+extension OffsetFetchResponse.OffsetFetchResponseTopics: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 8 { var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value }
+    }
+}
+
+extension OffsetFetchResponse.OffsetFetchResponsePartitions: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        if version >= 8 { body(&self.errorCode) }
+    }
+}

@@ -507,3 +507,21 @@ extension ProduceResponse.NodeEndpoint: KafkaEndpointCarrier {
         if version >= 10 { var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port }
     }
 }
+
+extension ProduceResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension ProduceResponse.TopicProduceResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitionResponses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitionResponses = value
+    }
+}
+
+extension ProduceResponse.PartitionProduceResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

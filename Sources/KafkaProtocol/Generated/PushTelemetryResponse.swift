@@ -59,3 +59,9 @@ public struct PushTelemetryResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension PushTelemetryResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -68,3 +68,9 @@ public struct RenewDelegationTokenResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension RenewDelegationTokenResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

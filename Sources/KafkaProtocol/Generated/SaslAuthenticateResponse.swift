@@ -81,3 +81,9 @@ public struct SaslAuthenticateResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension SaslAuthenticateResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -46,3 +46,9 @@ public struct SaslHandshakeResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension SaslHandshakeResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -355,3 +355,22 @@ extension ShareAcknowledgeResponse.NodeEndpoint: KafkaEndpointCarrier {
         var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
     }
 }
+
+extension ShareAcknowledgeResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension ShareAcknowledgeResponse.PartitionData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -457,3 +457,22 @@ extension ShareFetchResponse.NodeEndpoint: KafkaEndpointCarrier {
         var endpoint = KafkaEndpoint(nodeId: self.nodeId, host: self.host, port: self.port); body(&endpoint); self.host = endpoint.host; self.port = endpoint.port
     }
 }
+
+extension ShareFetchResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.responses; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.responses = value
+    }
+}
+
+extension ShareFetchResponse.ShareFetchableTopicResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension ShareFetchResponse.PartitionData: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

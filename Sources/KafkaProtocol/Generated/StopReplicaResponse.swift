@@ -120,3 +120,16 @@ extension StopReplicaResponse {
         }
     }
 }
+
+extension StopReplicaResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        var value = self.partitionErrors; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitionErrors = value
+    }
+}
+
+extension StopReplicaResponse.StopReplicaPartitionError: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

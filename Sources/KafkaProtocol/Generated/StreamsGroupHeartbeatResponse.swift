@@ -436,3 +436,9 @@ extension StreamsGroupHeartbeatResponse {
         }
     }
 }
+
+extension StreamsGroupHeartbeatResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

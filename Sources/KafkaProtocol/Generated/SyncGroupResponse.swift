@@ -98,3 +98,9 @@ public struct SyncGroupResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension SyncGroupResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -142,3 +142,16 @@ extension UpdateFeaturesResponse {
         }
     }
 }
+
+extension UpdateFeaturesResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+        if version <= 1 { var value = self.results; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.results = value }
+    }
+}
+
+extension UpdateFeaturesResponse.UpdatableFeatureResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

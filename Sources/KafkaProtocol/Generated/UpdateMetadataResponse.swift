@@ -50,3 +50,9 @@ public struct UpdateMetadataResponse: KafkaMessage {
         return .object(o)
     }
 }
+
+extension UpdateMetadataResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -151,3 +151,9 @@ extension UpdateRaftVoterResponse {
         }
     }
 }
+
+extension UpdateRaftVoterResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

@@ -206,3 +206,27 @@ extension WriteTxnMarkersResponse {
         }
     }
 }
+
+extension WriteTxnMarkersResponse: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.markers; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.markers = value
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.topics; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.topics = value
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerTopicResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        var value = self.partitions; for i in value.indices { value[i].rewriteErrorCodes(version: version, body) }; self.partitions = value
+    }
+}
+
+extension WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult: KafkaErrorCodeCarrier {
+    public mutating func rewriteErrorCodes(version: Int16, _ body: (inout Int16) -> Void) {
+        body(&self.errorCode)
+    }
+}

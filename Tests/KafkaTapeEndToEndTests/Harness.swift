@@ -1,0 +1,211 @@
+import Foundation
+import KafkaCapture
+import KafkaProtocol
+
+/// Processes for end-to-end tests: the Tansu broker (through tools/kafkatape_testkit.py), the
+/// kafkatape binary, and real Python clients. Everything listens on 127.0.0.1 and is stopped at the end.
+enum Harness {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var kafkatape: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kafkatape").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return root.appendingPathComponent(".build/debug/kafkatape").path
+    }
+
+    static var python: String {
+        if let p = ProcessInfo.processInfo.environment["KAFKATAPE_PYTHON"], FileManager.default.isExecutableFile(atPath: p) { return p }
+        let venv = root.appendingPathComponent(".venv/bin/python3").path
+        if FileManager.default.isExecutableFile(atPath: venv) { return venv }
+        return "/usr/bin/python3"
+    }
+
+    static var clientScript: String {
+        root.appendingPathComponent("Tests/KafkaTapeEndToEndTests/clients/session.py").path
+    }
+
+    static var available: Bool {
+        FileManager.default.isExecutableFile(atPath: kafkatape) && FileManager.default.isExecutableFile(atPath: python)
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func tempPath(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkatape-e2e-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    /// Runs a command to completion; returns exit status, stdout and stderr.
+    @discardableResult
+    static func run(_ executable: String, _ args: [String], timeout: TimeInterval = 120) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let collector = OutputCollector()
+        collector.collect(out.fileHandleForReading, err.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+            throw HarnessError("\(executable) \(args.joined(separator: " ")) timed out after \(timeout)s; stderr: \(collector.stderr)")
+        }
+        p.waitUntilExit()
+        collector.wait()
+        return (p.terminationStatus, collector.stdout, collector.stderr)
+    }
+
+    /// Reads every record of a capture.
+    static func readCapture(_ path: String) throws -> (records: [CaptureRecord], reader: CaptureReader) {
+        let reader = try CaptureReader(path: path)
+        var records: [CaptureRecord] = []
+        while let r = try reader.next() { records.append(r) }
+        return (records, reader)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ s: String) { description = s }
+}
+
+/// Drains stdout and stderr of a process on background threads.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+    private let group = DispatchGroup()
+
+    func collect(_ stdout: FileHandle, _ stderr: FileHandle) {
+        for (handle, isOut) in [(stdout, true), (stderr, false)] {
+            group.enter()
+            DispatchQueue.global().async {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    self.lock.lock()
+                    if isOut { self.out.append(chunk) } else { self.err.append(chunk) }
+                    self.lock.unlock()
+                }
+                self.group.leave()
+            }
+        }
+    }
+
+    func wait() { group.wait() }
+
+    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+}
+
+/// A long-running child process whose output is collected, stopped with a signal.
+final class Daemon: @unchecked Sendable {
+    let process = Process()
+    let collector = OutputCollector()
+    let stdinPipe = Pipe()
+
+    init(_ executable: String, _ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdinPipe
+        try process.run()
+        collector.collect(out.fileHandleForReading, err.fileHandleForReading)
+    }
+
+    /// Waits until stdout or stderr matches `pattern`, returning the first capture group.
+    func waitFor(_ pattern: String, inStderr: Bool = true, timeout: TimeInterval = 20) throws -> String {
+        let regex = try NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = inStderr ? collector.stderr : collector.stdout
+            if let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
+                if m.numberOfRanges > 1, let r = Range(m.range(at: 1), in: text) { return String(text[r]) }
+                return ""
+            }
+            if !process.isRunning { break }
+            usleep(20_000)
+        }
+        throw HarnessError("\(process.executableURL?.lastPathComponent ?? "?") did not print /\(pattern)/; stdout: \(collector.stdout) stderr: \(collector.stderr)")
+    }
+
+    /// Sends `signal` and waits for exit; returns the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGINT, timeout: TimeInterval = 20, closeStdin: Bool = false) -> Int32 {
+        // Children spawned from a test thread can inherit a blocked signal mask; closing stdin is the
+        // broker wrapper's other way to stop.
+        if closeStdin { try? stdinPipe.fileHandleForWriting.close() }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        try? stdinPipe.fileHandleForWriting.close()
+        collector.wait()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// A Tansu broker on a free loopback port, for the duration of a test.
+final class TansuBroker {
+    let daemon: Daemon
+    let port: Int
+
+    init() throws {
+        daemon = try Daemon(Harness.python, [Harness.root.appendingPathComponent("tools/kafkatape_testkit.py").path, "tansu"])
+        guard let p = Int(try daemon.waitFor(#"^(\d+)\s*$"#, inStderr: false)) else { throw HarnessError("no broker port") }
+        port = p
+    }
+
+    func stop() { daemon.stop(signal: SIGTERM, closeStdin: true) }
+}
+
+/// `kafkatape record` in front of an upstream.
+final class Recorder {
+    let daemon: Daemon
+    let port: Int
+    let capture: String
+
+    init(upstream: Int, capture: String, listenPort: Int = 0, extra: [String] = []) throws {
+        self.capture = capture
+        daemon = try Daemon(
+            Harness.kafkatape,
+            ["record", "--listen", "127.0.0.1:\(listenPort)", "--upstream", "127.0.0.1:\(upstream)", "--out", capture] + extra)
+        guard let p = Int(try daemon.waitFor(#"listening on 127\.0\.0\.1:(\d+)"#)) else { throw HarnessError("no proxy port") }
+        port = p
+    }
+
+    /// SIGINT, then the summary on stdout.
+    func stop() -> (status: Int32, summary: String) {
+        let status = daemon.stop(signal: SIGINT)
+        return (status, daemon.collector.stdout)
+    }
+}
