@@ -241,8 +241,10 @@ class Tansu:
         if proc is not None:
             if proc.poll() is None:
                 try:
+                    # Memory storage has nothing to flush, and a parent with a blocked signal mask
+                    # (test runners) can leave SIGTERM pending: don't wait long for a graceful exit.
                     proc.terminate()
-                    proc.wait(timeout=5)
+                    proc.wait(timeout=0.5)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()

@@ -20,12 +20,18 @@ public struct ProxyConfiguration: Sendable {
     public var faults: [ProxyFault]
     /// Seed for the faults' randomness (`--seed`).
     public var seed: UInt64
+    /// Flight-recorder mode: keep this many bytes per connection in memory, write them only on a trigger.
+    public var ringBytes: Int?
+    public var triggers: [FlightTrigger]
 
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
-        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0
+        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0,
+        ringBytes: Int? = nil, triggers: [FlightTrigger] = []
     ) {
+        self.ringBytes = ringBytes
+        self.triggers = triggers
         self.faults = faults
         self.seed = seed
         self.listen = listen

@@ -28,6 +28,7 @@ final class ProxyConnection: @unchecked Sendable {
     var responsesBlocked = false
     let upstreamAddress: HostPort
     let faults: FaultInjector?
+    var flight: FlightRecorder?
     /// reorder-responses: a response waiting to be sent after the next one.
     var heldForReorder: HeldResponse?
 
@@ -48,16 +49,93 @@ final class ProxyConnection: @unchecked Sendable {
         self.nodeId = nodeId
         self.upstreamAddress = server.upstreamAddress(nodeId: nodeId)
         let config = server.configuration
+        flight = config.ringBytes.map { FlightRecorder(ringBytes: $0) }
         faults = config.faults.isEmpty
             ? nil : FaultInjector(faults: config.faults, shared: server.faultState, seed: config.seed, connectionId: id)
         client.closeFuture.whenComplete { [server, id] _ in server.connectionFinished(id) }
+    }
+
+    // MARK: Capture
+
+    /// Every record of this connection goes through here: straight to the capture, or into the
+    /// flight recorder's ring.
+    func record(_ r: CaptureRecord) {
+        guard flight != nil else {
+            server.record(r)
+            return
+        }
+        for out in flight?.add(r) ?? [] { server.record(out) }
+    }
+
+    func recordEvent(
+        kind: EventRecord.Kind, connectionId: UInt64?, message: String, attributes: [EventRecord.Attribute] = [],
+        payload: ByteBuffer? = nil
+    ) {
+        record(.event(EventRecord(time: server.now(), connectionId: connectionId, kind: kind, message: message, attributes: attributes, payload: payload)))
+    }
+
+    /// A flight-recorder trigger fired: the ring goes to the capture, then everything after it.
+    func fireTrigger(_ trigger: FlightTrigger, _ why: String) {
+        guard var f = flight, !f.triggered else { return }
+        let event = EventRecord(
+            time: server.now(), connectionId: id, kind: "trigger", message: "flight recorder: \(trigger) fired: \(why)",
+            attributes: [.init("trigger", trigger.description)])
+        let out = f.fire(event)
+        flight = f
+        server.statistics.trigger()
+        for r in out { server.record(r) }
+    }
+
+    /// Evaluates the response triggers for one response.
+    func evaluateTriggers(_ frame: ByteBuffer, pending: CorrelationTracker.Pending?, match: CorrelationTracker.ResponseMatch, at time: CaptureTimestamp) {
+        guard let f = flight, !f.triggered else { return }
+        for trigger in server.configuration.triggers {
+            switch trigger {
+            case .latency(let ms):
+                if let p = pending, time.monotonicNs > p.sentMonotonicNs, Int((time.monotonicNs - p.sentMonotonicNs) / 1_000_000) > ms {
+                    fireTrigger(trigger, "response \(p.correlationId) took \((time.monotonicNs - p.sentMonotonicNs) / 1_000_000) ms")
+                    return
+                }
+            case .errorCode(let wanted):
+                guard let p = pending, let decoded = try? KafkaFrameCodec.decodeResponse(frame, apiKey: p.apiKey, apiVersion: p.apiVersion),
+                    var carrier = decoded.body as? any KafkaErrorCodeCarrier
+                else { continue }
+                var hit: Int16?
+                carrier.rewriteErrorCodes(version: p.apiVersion) { c in
+                    if hit == nil, c != 0, wanted == nil || wanted == c { hit = c }
+                }
+                if let hit {
+                    fireTrigger(trigger, "\(decoded.api.name) response \(p.correlationId) carried \(KafkaErrorCode.name(hit))")
+                    return
+                }
+            case .check("I13"):
+                switch match {
+                case .inOrder: break
+                case .outOfOrder(let p, let expected):
+                    fireTrigger(trigger, "response \(p.correlationId) arrived while \(expected) was outstanding")
+                    return
+                case .unknown:
+                    fireTrigger(trigger, "a response matched no outstanding request")
+                    return
+                }
+            case .check("I14"):
+                if let p = pending, (try? KafkaFrameCodec.decodeResponse(frame, apiKey: p.apiKey, apiVersion: p.apiVersion)) == nil,
+                    KafkaAPIs.descriptor(apiKey: p.apiKey)?.versions.contains(p.apiVersion) == true
+                {
+                    fireTrigger(trigger, "response \(p.correlationId) does not decode as \(p.apiKey) v\(p.apiVersion)")
+                    return
+                }
+            case .disconnect, .check:
+                break
+            }
+        }
     }
 
     // MARK: Lifecycle
 
     func clientActive() {
         let listener = clientChannel.localAddress.map(Self.describe) ?? "?"
-        server.record(
+        record(
             .connectionOpened(
                 ConnectionOpenedRecord(
                     time: server.now(), connectionId: id,
@@ -87,7 +165,7 @@ final class ProxyConnection: @unchecked Sendable {
                     resumeReadingNow()
                 case .failure(let error):
                     server.statistics.upstreamFailure()
-                    server.recordEvent(
+                    recordEvent(
                         kind: .upstreamUnreachable, connectionId: id,
                         message: "cannot connect to upstream \(upstreamAddress): \(error)")
                     server.logger.warning("upstream unreachable", metadata: ["upstream": "\(upstreamAddress)", "error": "\(error)"])
@@ -110,9 +188,12 @@ final class ProxyConnection: @unchecked Sendable {
     func close(by closer: ConnectionCloser, reason: String) {
         guard !closing else { return }
         closing = true
+        if closer != .client, server.configuration.triggers.contains(.disconnect) {
+            fireTrigger(.disconnect, "closed by \(closer): \(reason)")
+        }
         var why = reason
         if tracker.outstandingCount > 0 { why += "; \(tracker.outstandingCount) request(s) unanswered" }
-        server.record(
+        record(
             .connectionClosed(ConnectionClosedRecord(time: server.now(), connectionId: id, closedBy: closer, reason: why)))
         // Deliver what was already forwarded, then close both sides.
         if let upstreamChannel {
@@ -127,7 +208,7 @@ final class ProxyConnection: @unchecked Sendable {
         if let framing = error as? KafkaFramingError {
             server.statistics.malformed()
             let who = side == .client ? "client" : "broker"
-            server.recordEvent(
+            recordEvent(
                 kind: .malformedFrame, connectionId: id, message: "\(who) sent \(framing.description); disconnecting",
                 attributes: [.init("side", who), .init("declaredSize", String(framing.declaredSize))])
             server.logger.warning("malformed frame", metadata: ["connection": "\(id)", "side": "\(who)", "error": "\(framing)"])
@@ -187,7 +268,7 @@ final class ProxyConnection: @unchecked Sendable {
             payload = CredentialRedactor.redactRequest(frame)
             flags.insert(.redacted)
         }
-        server.record(
+        record(
             .frame(
                 FrameRecord(
                     time: time, connectionId: id, direction: .request, flags: flags,
@@ -202,7 +283,7 @@ final class ProxyConnection: @unchecked Sendable {
                         sentMonotonicNs: time.monotonicNs))
             }
         } else {
-            server.recordEvent(
+            recordEvent(
                 kind: .malformedFrame, connectionId: id,
                 message: "request frame of \(frame.readableBytes) bytes is too short for a header; forwarded anyway")
         }
@@ -222,17 +303,21 @@ final class ProxyConnection: @unchecked Sendable {
         server.statistics.response(bytes: frame.readableBytes)
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
         let pending: CorrelationTracker.Pending?
-        switch tracker.responseReceived(correlationId: correlationId) {
+        let match = tracker.responseReceived(correlationId: correlationId)
+        // Triggers judge what the client got (a staged fault included).
+        var clientView = frame
+        defer { evaluateTriggers(clientView, pending: pending, match: match, at: time) }
+        switch match {
         case .inOrder(let p):
             pending = p
         case .outOfOrder(let p, let expected):
             pending = p
-            server.recordEvent(
+            recordEvent(
                 kind: "response-order", connectionId: id,
                 message: "response \(correlationId) arrived while \(expected) was still outstanding")
         case .unknown:
             pending = nil
-            server.recordEvent(
+            recordEvent(
                 kind: "unmatched-response", connectionId: id,
                 message: "response with correlation id \(correlationId) matches no outstanding request")
         }
@@ -250,9 +335,10 @@ final class ProxyConnection: @unchecked Sendable {
         }
         // A staged fault: the capture holds what the client gets; the event keeps the broker's bytes.
         let outcome = faults.transform(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion, correlationId: pending.correlationId)
+        clientView = outcome.payload
         if outcome.changed {
             server.statistics.fault()
-            server.recordEvent(
+            recordEvent(
                 kind: .fault, connectionId: id, message: outcome.notes.joined(separator: "; "),
                 attributes: [
                     .init("correlationId", String(pending.correlationId)), .init("apiKey", String(pending.apiKey)),
@@ -268,7 +354,8 @@ final class ProxyConnection: @unchecked Sendable {
         if let held = heldForReorder {
             heldForReorder = nil
             faults.reordered = true
-            server.recordEvent(
+            server.statistics.fault()
+            recordEvent(
                 kind: .fault, connectionId: id,
                 message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
                 attributes: [.init("correlationId", String(pending.correlationId))])
@@ -305,7 +392,7 @@ final class ProxyConnection: @unchecked Sendable {
             }
             return
         }
-        server.record(
+        record(
             .frame(
                 FrameRecord(
                     time: time, connectionId: id, direction: .response, flags: flags,
@@ -333,7 +420,7 @@ final class ProxyConnection: @unchecked Sendable {
         do {
             decoded = try KafkaFrameCodec.decodeResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
         } catch {
-            server.recordEvent(
+            recordEvent(
                 kind: .malformedFrame, connectionId: id,
                 message: "cannot decode response to rewrite its broker addresses (forwarded unchanged; the client may bypass the proxy): \(error)",
                 attributes: [.init("correlationId", String(pending.correlationId))])
@@ -366,7 +453,7 @@ final class ProxyConnection: @unchecked Sendable {
             if !unmapped.isEmpty {
                 attributes.append(.init("unmapped", unmapped.map { "\($0.nodeId)" }.joined(separator: ",")))
             }
-            server.recordEvent(
+            recordEvent(
                 kind: .rewrite, connectionId: id,
                 message: "rewrote \(changes.count) broker address(es) in \(decoded.api.name) v\(pending.apiVersion) response \(pending.correlationId)",
                 attributes: attributes, payload: rewritten)

@@ -12,6 +12,7 @@ public final class ProxyStatistics: Sendable {
         public var malformedFrames = 0
         public var upstreamFailures = 0
         public var faultsInjected = 0
+        public var triggers = 0
     }
 
     private let state = NIOLockedValueBox(Snapshot())
@@ -34,4 +35,5 @@ public final class ProxyStatistics: Sendable {
     func malformed() { state.withLockedValue { $0.malformedFrames += 1 } }
     func upstreamFailure() { state.withLockedValue { $0.upstreamFailures += 1 } }
     func fault() { state.withLockedValue { $0.faultsInjected += 1 } }
+    func trigger() { state.withLockedValue { $0.triggers += 1 } }
 }

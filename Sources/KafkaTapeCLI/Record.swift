@@ -26,7 +26,10 @@ extension KafkaTape {
         var upstream: String
 
         @Option(help: "Capture file to create (mode 0600). With --rotate-bytes, segments PATH.1, PATH.2, ... follow.")
-        var out: String
+        var out: String?
+
+        @Flag(help: .hidden)
+        var noCapture = false
 
         @Option(help: "Host to advertise in rewritten broker addresses (default: the --listen host).")
         var advertiseHost: String?
@@ -56,13 +59,32 @@ extension KafkaTape {
         @Option(help: "Seed for the faults' randomness (same seed, same traffic: same injections).")
         var seed: UInt64 = 0
 
+        @Option(help: "Flight-recorder mode: keep the last N bytes of each connection's traffic in memory and write them only when a --trigger fires.")
+        var ringBytes: Int?
+
+        @Option(
+            name: .customLong("trigger"),
+            help: ArgumentHelp("What writes a connection's ring to the capture (repeatable): \(FlightTrigger.specHelp).", valueName: "SPEC"))
+        var triggerSpecs: [String] = []
+
         func validate() throws {
+            if out == nil && !noCapture { throw ValidationError("--out PATH is required") }
             guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
             guard HostPort(upstream) != nil else { throw ValidationError("--upstream must be HOST:PORT, got '\(upstream)'") }
             guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
             if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
             _ = try parsedNodePorts()
             _ = try parsedFaults()
+            _ = try parsedTriggers()
+            if let ringBytes, ringBytes < 1024 { throw ValidationError("--ring-bytes must be at least 1024") }
+            if ringBytes != nil && triggerSpecs.isEmpty { throw ValidationError("--ring-bytes needs at least one --trigger") }
+            if ringBytes == nil && !triggerSpecs.isEmpty { throw ValidationError("--trigger needs --ring-bytes") }
+        }
+
+        func parsedTriggers() throws -> [FlightTrigger] {
+            try triggerSpecs.map { spec in
+                do { return try FlightTrigger(spec: spec) } catch { throw ValidationError("\(error)") }
+            }
         }
 
         func parsedFaults() throws -> [ProxyFault] {
@@ -88,20 +110,22 @@ extension KafkaTape {
             let config = ProxyConfiguration(
                 listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
                 maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials,
-                faults: try parsedFaults(), seed: seed)
+                faults: try parsedFaults(), seed: seed, ringBytes: ringBytes, triggers: try parsedTriggers())
             if !listenAddress.isLoopback {
                 stderr("warning: listening on \(listenAddress), not loopback: the capture will contain the data of everyone who connects")
             }
             let header = CaptureHeader(
                 toolVersion: "kafkatape \(KafkaTape.version)", startTime: SystemCaptureClock().now(),
                 listenAddress: listenAddress.description, upstreamAddress: upstreamAddress.description)
-            let sink: FileCaptureSink
-            do {
-                sink = try FileCaptureSink(
-                    path: out, header: header, rotateBytes: rotateBytes, overwrite: overwrite,
-                    onError: { error in stderr("error: recording stopped: \(error); forwarding continues without capture") })
-            } catch {
-                throw UsageError("cannot create capture \(out): \(error)")
+            var sink: FileCaptureSink?
+            if let out, !noCapture {
+                do {
+                    sink = try FileCaptureSink(
+                        path: out, header: header, rotateBytes: rotateBytes, overwrite: overwrite,
+                        onError: { error in stderr("error: recording stopped: \(error); forwarding continues without capture") })
+                } catch {
+                    throw UsageError("cannot create capture \(out): \(error)")
+                }
             }
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
@@ -109,20 +133,20 @@ extension KafkaTape {
             do {
                 try await server.start()
             } catch {
-                try? sink.close()
+                try? sink?.close()
                 throw UsageError("cannot listen on \(listenAddress): \(error)")
             }
-            stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out)")
+            stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out ?? "off")")
             let signal = await waitForTermination()
             stderr("recording: \(signal), stopping")
             await server.stop()
             var closeError: (any Error)?
-            do { try sink.close() } catch { closeError = error }
+            do { try sink?.close() } catch { closeError = error }
             printSummary(server.statistics.snapshot, sink: sink, nodePorts: server.nodePorts)
-            if let closeError { throw UsageError("capture \(out) incomplete: \(closeError)") }
+            if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError)") }
         }
 
-        func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink, nodePorts: [Int32: Int]) {
+        func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink?, nodePorts: [Int32: Int]) {
             print("connections: \(s.connections)")
             let requests = s.requestsByApi.sorted { $0.key < $1.key }
             print("requests: \(requests.reduce(0) { $0 + $1.value })")
@@ -138,7 +162,8 @@ extension KafkaTape {
             if s.malformedFrames > 0 { print("malformed frames: \(s.malformedFrames)") }
             if s.upstreamFailures > 0 { print("upstream connection failures: \(s.upstreamFailures)") }
             if s.faultsInjected > 0 { print("faults injected: \(s.faultsInjected)") }
-            print("capture: \(sink.writer.segmentPaths.joined(separator: ", ")) (\(sink.bytesWritten) bytes)")
+            if ringBytes != nil { print("flight-recorder triggers: \(s.triggers)") }
+            if let sink { print("capture: \(sink.writer.segmentPaths.joined(separator: ", ")) (\(sink.bytesWritten) bytes)") }
         }
     }
 }

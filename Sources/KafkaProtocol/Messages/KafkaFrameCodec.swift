@@ -68,7 +68,7 @@ public enum KafkaFrameCodec {
             var e = KafkaDecodingError(.unsupportedVersion(apiKey: prefix.apiKey, version: prefix.apiVersion), offset: 2)
             e.apiKey = prefix.apiKey
             e.apiVersion = prefix.apiVersion
-            e.apiName = api.name
+            e.apiName = api.request.schemaName
             throw e
         }
         let headerVersion = api.requestHeaderVersion(prefix.apiVersion)
@@ -80,7 +80,7 @@ public enum KafkaFrameCodec {
             var e = error.at("RequestHeader")
             e.apiKey = prefix.apiKey
             e.apiVersion = prefix.apiVersion
-            e.apiName = api.name
+            e.apiName = api.request.schemaName
             throw e
         }
         let bodyOffset = reader.offset
@@ -107,7 +107,7 @@ public enum KafkaFrameCodec {
             var e = KafkaDecodingError(.unsupportedVersion(apiKey: apiKey, version: apiVersion), offset: 0)
             e.apiKey = apiKey
             e.apiVersion = apiVersion
-            e.apiName = api.name
+            e.apiName = api.response.schemaName
             throw e
         }
         let headerVersion = api.responseHeaderVersion(apiVersion)
@@ -119,7 +119,7 @@ public enum KafkaFrameCodec {
             var e = error.at("ResponseHeader")
             e.apiKey = apiKey
             e.apiVersion = apiVersion
-            e.apiName = api.name
+            e.apiName = api.response.schemaName
             throw e
         }
         let bodyOffset = reader.offset

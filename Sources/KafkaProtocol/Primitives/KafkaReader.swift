@@ -149,9 +149,9 @@ public struct KafkaReader: Sendable {
             throw error(.negativeLength(n))
         }
         if n > Int64(buffer.readableBytes) {
-            let e = error(.lengthTooLarge(n, limit: buffer.readableBytes))
+            let available = buffer.readableBytes
             buffer.moveReaderIndex(to: start)
-            throw e
+            throw error(.lengthTooLarge(n, limit: available))
         }
         return Int(n)
     }

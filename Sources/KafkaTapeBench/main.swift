@@ -1,0 +1,130 @@
+import Foundation
+import KafkaCapture
+import KafkaProtocol
+import NIOCore
+
+// kafkatape-bench: throughput figures for the codec and the capture writer (not tests: run it in
+// release mode through tools/bench-codec). Every figure is measured in this process, side by side.
+//
+//   kafkatape-bench codec     framing MB/s, FetchResponse (with record batches) decode MB/s, CRC-32C hw vs sw
+//   kafkatape-bench capture   capture write MB/s (1 KB frames)
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Runs `body` repeatedly for about `seconds`, returning (iterations, elapsed).
+func measure(seconds: Double = 2, _ body: () throws -> Void) rethrows -> (Int, Double) {
+    try body()  // warm up
+    let start = now()
+    var n = 0
+    while now() - start < seconds {
+        try body()
+        n += 1
+    }
+    return (n, now() - start)
+}
+
+func fetchResponseFrame(partitions: Int, recordsPerBatch: Int, valueBytes: Int, compression: KafkaCompression) throws -> ByteBuffer {
+    var response = FetchResponse()
+    var topic = FetchResponse.FetchableTopicResponse()
+    topic.topic = "bench"
+    topic.topicId = KafkaUUID(high: 1, low: 2)
+    for p in 0..<partitions {
+        var records: [KafkaRecord] = []
+        for i in 0..<recordsPerBatch {
+            let value = ByteBuffer(bytes: (0..<valueBytes).map { UInt8(truncatingIfNeeded: ($0 &* 7) &+ i) })
+            records.append(KafkaRecord(offset: Int64(i), timestamp: 1_700_000_000_000 + Int64(i), key: ByteBuffer(string: "key-\(i)"), value: value, headers: [KafkaRecordHeader(key: "h", value: ByteBuffer(string: "v"))]))
+        }
+        let batch = KafkaRecordBatch(baseOffset: 0, records: records)
+        var part = FetchResponse.PartitionData()
+        part.partitionIndex = Int32(p)
+        part.highWatermark = Int64(recordsPerBatch)
+        part.records = try KafkaRecords.encodeBatch(batch, compression: compression)
+        topic.partitions.append(part)
+    }
+    response.responses = [topic]
+    var header = ResponseHeader()
+    header.correlationId = 7
+    return KafkaFrameCodec.encodeResponse(header: header, body: response, apiKey: 1, apiVersion: 16)
+}
+
+func codecBench() throws {
+    print("== codec (release build, one core)")
+    // Framing: a stream of 1 KB frames.
+    var stream = ByteBuffer()
+    let payload = ByteBuffer(bytes: [UInt8](repeating: 0x5a, count: 1024))
+    for _ in 0..<16_384 {
+        stream.writeInteger(Int32(payload.readableBytes))
+        stream.writeImmutableBuffer(payload)
+    }
+    let framer = KafkaFramer()
+    var frames = 0
+    let (n1, t1) = try measure {
+        var s = stream
+        while let f = try framer.next(from: &s) { frames &+= f.readableBytes }
+    }
+    print(String(format: "framing 1 KB frames:                 %8.0f MB/s", Double(stream.readableBytes * n1) / t1 / 1e6))
+
+    for (codec, label) in [(KafkaCompression.none, "none"), (.lz4, "lz4"), (.zstd, "zstd"), (.gzip, "gzip"), (.snappy, "snappy")] {
+        let frame = try fetchResponseFrame(partitions: 8, recordsPerBatch: 200, valueBytes: 512, compression: codec)
+        var decodedRecords = 0
+        // Full decoding: header + body + every record batch (decompressed) + every record.
+        let (n, t) = try measure {
+            let r = try KafkaFrameCodec.decodeResponse(frame, apiKey: 1, apiVersion: 16)
+            guard let f = r.body as? FetchResponse else { return }
+            for topic in f.responses {
+                for p in topic.partitions {
+                    if let b = p.records { decodedRecords &+= try KafkaRecords.decode(b).records.count }
+                }
+            }
+        }
+        print(String(format: "FetchResponse full decode (%-6@):  %8.0f MB/s of frame, %8.0f records/s (frame %d KB)",
+                     label as NSString, Double(frame.readableBytes * n) / t / 1e6, Double(8 * 200 * n) / t, frame.readableBytes / 1024))
+    }
+    let frame = try fetchResponseFrame(partitions: 8, recordsPerBatch: 200, valueBytes: 512, compression: .none)
+    let (n2, t2) = try measure {
+        _ = try KafkaFrameCodec.decodeResponse(frame, apiKey: 1, apiVersion: 16)
+    }
+    print(String(format: "FetchResponse message only (records as bytes): %8.0f MB/s", Double(frame.readableBytes * n2) / t2 / 1e6))
+
+    // CRC-32C, hardware vs the portable slicing-by-8, on the same 1 MiB buffer.
+    let data = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+    var sink: UInt32 = 0
+    let (nh, th) = measure(seconds: 1) { data.withUnsafeBytes { sink ^= CRC32C.checksum($0) } }
+    let (ns, ts) = measure(seconds: 1) { data.withUnsafeBytes { sink ^= CRC32C.softwareChecksum($0) } }
+    let hw = Double(data.count * nh) / th / 1e6
+    let sw = Double(data.count * ns) / ts / 1e6
+    print(String(format: "CRC-32C hardware (%@):              %8.0f MB/s", CRC32C.isHardwareAccelerated ? "sse4.2" : "none", hw))
+    print(String(format: "CRC-32C slicing-by-8:                %8.0f MB/s  (hardware/software = %.1fx)", sw, hw / sw))
+    if sink == 0x1234_5678 { print("") }
+}
+
+func captureBench() throws {
+    print("== capture writer (release build)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkatape-bench-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for (count, size) in [(200_000, 1024), (20_000, 16_384)] {
+        let path = dir.appendingPathComponent("w-\(size).ktape").path
+        let r = try CaptureWriter.benchmarkWrite(records: count, payloadBytes: size, path: path)
+        print(String(format: "write %6d x %5d B frames: %8.0f MB/s (fsync included)", count, size, Double(r.bytes) / r.seconds / 1e6))
+        let rr = try CaptureReader.benchmarkRead(path: path)
+        print(String(format: "read  %6d x %5d B frames: %8.0f MB/s", rr.records, size, Double(rr.bytes) / rr.seconds / 1e6))
+    }
+}
+
+let args = CommandLine.arguments.dropFirst()
+do {
+    switch args.first {
+    case "codec": try codecBench()
+    case "capture": try captureBench()
+    case nil:
+        try codecBench()
+        try captureBench()
+    default:
+        FileHandle.standardError.write(Data("usage: kafkatape-bench [codec|capture]\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("kafkatape-bench: \(error)\n".utf8))
+    exit(1)
+}
