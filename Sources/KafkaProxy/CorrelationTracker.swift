@@ -16,6 +16,13 @@ public struct CorrelationTracker: Sendable {
         case outOfOrder(Pending, expected: Int32)
         /// No outstanding request has this id.
         case unknown
+
+        public var pending: Pending? {
+            switch self {
+            case .inOrder(let p), .outOfOrder(let p, _): return p
+            case .unknown: return nil
+            }
+        }
     }
 
     private var outstanding: [Pending] = []

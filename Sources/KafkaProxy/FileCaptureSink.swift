@@ -39,6 +39,8 @@ public final class FileCaptureSink: ProxyCaptureSink {
 
     public var bytesWritten: Int { Int(writer.bytesWritten) }
 
+    public var backlogBytes: Int { writer.backlogBytes }
+
     public var failure: (any Error)? { writer.failure }
 
     public func close() throws(CaptureError) {

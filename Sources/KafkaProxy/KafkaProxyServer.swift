@@ -17,7 +17,7 @@ public final class KafkaProxyServer: Sendable {
     let faultState = FaultSharedState()
     let group: any EventLoopGroup
     let ownsGroup: Bool
-    let capture: (any ProxyCaptureSink)?
+    public let capture: (any ProxyCaptureSink)?
     let clock: any CaptureClock
     let logger: Logger
     let state = NIOLockedValueBox(State())
@@ -57,6 +57,9 @@ public final class KafkaProxyServer: Sendable {
             ownsGroup = true
         }
     }
+
+    /// The event loops the proxy runs on (share them for side servers such as metrics).
+    public var eventLoopGroup: any EventLoopGroup { group }
 
     /// The bootstrap listener's port (useful with port 0).
     public var bootstrapPort: Int { state.withLockedValue { $0.bootstrapPort } }

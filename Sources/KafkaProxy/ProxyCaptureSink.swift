@@ -10,6 +10,13 @@ public protocol ProxyCaptureSink: AnyObject, Sendable {
     func setWritabilityHandler(_ handler: @escaping @Sendable () -> Void)
     /// Bytes written to storage so far.
     var bytesWritten: Int { get }
+    /// Bytes submitted but not yet written.
+    var backlogBytes: Int { get }
     /// The first write error, once recording has failed.
     var failure: (any Error)? { get }
+}
+
+extension ProxyCaptureSink {
+    /// Sinks that write synchronously have no backlog.
+    public var backlogBytes: Int { 0 }
 }

@@ -52,7 +52,10 @@ final class ProxyConnection: @unchecked Sendable {
         flight = config.ringBytes.map { FlightRecorder(ringBytes: $0) }
         faults = config.faults.isEmpty
             ? nil : FaultInjector(faults: config.faults, shared: server.faultState, seed: config.seed, connectionId: id)
-        client.closeFuture.whenComplete { [server, id] _ in server.connectionFinished(id) }
+        client.closeFuture.whenComplete { [server, id] _ in
+            server.statistics.connectionClosed()
+            server.connectionFinished(id)
+        }
     }
 
     // MARK: Capture
@@ -275,7 +278,7 @@ final class ProxyConnection: @unchecked Sendable {
                     wireLength: UInt32(frame.readableBytes), payload: payload)))
         if let prefix {
             faults?.observeRequest(frame, prefix)
-            server.statistics.request(apiKey: prefix.apiKey, bytes: frame.readableBytes)
+            server.statistics.request(apiKey: prefix.apiKey, apiVersion: prefix.apiVersion, bytes: frame.readableBytes)
             if Self.expectsResponse(frame, prefix) {
                 tracker.requestSent(
                     .init(
@@ -307,6 +310,11 @@ final class ProxyConnection: @unchecked Sendable {
         // Triggers judge what the client got (a staged fault included).
         var clientView = frame
         defer { evaluateTriggers(clientView, pending: pending, match: match, at: time) }
+        if let p = match.pending {
+            server.statistics.exchange(
+                apiKey: p.apiKey, apiVersion: p.apiVersion, responseBytes: frame.readableBytes,
+                latencyNs: time.monotonicNs > p.sentMonotonicNs ? time.monotonicNs - p.sentMonotonicNs : 0)
+        }
         switch match {
         case .inOrder(let p):
             pending = p

@@ -59,6 +59,16 @@ extension KafkaTape {
         @Option(help: "Seed for the faults' randomness (same seed, same traffic: same injections).")
         var seed: UInt64 = 0
 
+        enum OnCaptureError: String, ExpressibleByArgument, CaseIterable {
+            case `continue`, stop
+        }
+
+        @Option(help: "When the capture cannot be written (disk full): keep forwarding unrecorded (continue) or stop the proxy (stop).")
+        var onCaptureError: OnCaptureError = .continue
+
+        @Option(help: "Serve Prometheus metrics (kafkatape_*) at http://HOST:PORT/metrics.")
+        var metrics: String?
+
         @Option(help: "Flight-recorder mode: keep the last N bytes of each connection's traffic in memory and write them only when a --trigger fires.")
         var ringBytes: Int?
 
@@ -68,6 +78,7 @@ extension KafkaTape {
         var triggerSpecs: [String] = []
 
         func validate() throws {
+            if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got '\(metrics)'") }
             if out == nil && !noCapture { throw ValidationError("--out PATH is required") }
             guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
             guard HostPort(upstream) != nil else { throw ValidationError("--upstream must be HOST:PORT, got '\(upstream)'") }
@@ -118,11 +129,20 @@ extension KafkaTape {
                 toolVersion: "kafkatape \(KafkaTape.version)", startTime: SystemCaptureClock().now(),
                 listenAddress: listenAddress.description, upstreamAddress: upstreamAddress.description)
             var sink: FileCaptureSink?
+            let termination = Termination()
+            let policy = onCaptureError
             if let out, !noCapture {
                 do {
                     sink = try FileCaptureSink(
                         path: out, header: header, rotateBytes: rotateBytes, overwrite: overwrite,
-                        onError: { error in stderr("error: recording stopped: \(error); forwarding continues without capture") })
+                        onError: { error in
+                            if policy == .stop {
+                                stderr("error: recording stopped: \(error); stopping the proxy (--on-capture-error stop)")
+                                termination.fire("capture error")
+                            } else {
+                                stderr("error: recording stopped: \(error); forwarding continues without capture")
+                            }
+                        })
                 } catch {
                     throw UsageError("cannot create capture \(out): \(error)")
                 }
@@ -136,14 +156,27 @@ extension KafkaTape {
                 try? sink?.close()
                 throw UsageError("cannot listen on \(listenAddress): \(error)")
             }
+            var metricsServer: MetricsServer?
+            if let metrics, let address = HostPort(metrics) {
+                do {
+                    metricsServer = try await MetricsServer(host: address.host, port: address.port, proxy: server, group: server.eventLoopGroup)
+                    stderr("metrics: http://\(address.host):\(metricsServer?.port ?? address.port)/metrics")
+                } catch {
+                    await server.stop()
+                    try? sink?.close()
+                    throw UsageError("cannot serve metrics on \(address): \(error)")
+                }
+            }
             stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out ?? "off")")
-            let signal = await waitForTermination()
+            let signal = await termination.wait()
             stderr("recording: \(signal), stopping")
+            await metricsServer?.stop()
             await server.stop()
             var closeError: (any Error)?
             do { try sink?.close() } catch { closeError = error }
             printSummary(server.statistics.snapshot, sink: sink, nodePorts: server.nodePorts)
             if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError)") }
+            if signal == "capture error" { throw UsageError("stopped because the capture could not be written") }
         }
 
         func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink?, nodePorts: [Int32: Int]) {
@@ -172,20 +205,48 @@ func stderr(_ line: String) {
     FileHandle.standardError.write(Data("kafkatape: \(line)\n".utf8))
 }
 
-/// Suspends until SIGINT or SIGTERM arrives; returns its name.
-func waitForTermination() async -> String {
-    await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-        let once = SignalOnce(continuation)
+/// Suspends `record` until SIGINT or SIGTERM arrives, or something else ends it (a capture error).
+final class Termination: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var fired: String?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { once.fire(name) }
+            source.setEventHandler { [weak self] in self?.fire(name) }
             source.resume()
-            once.keep(source)
+            sources.append(source)
+        }
+    }
+
+    func fire(_ reason: String) {
+        lock.lock()
+        if fired == nil { fired = reason }
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume(returning: reason)
+    }
+
+    /// The reason, as soon as there is one.
+    func wait() async -> String {
+        await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+            lock.lock()
+            if let fired {
+                lock.unlock()
+                c.resume(returning: fired)
+                return
+            }
+            continuation = c
+            lock.unlock()
         }
     }
 }
 
+/// Resumes a continuation once, from whichever signal source fires first.
 final class SignalOnce: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<String, Never>?

@@ -14,6 +14,7 @@ final class MemoryCaptureSink: ProxyCaptureSink {
     var isWritable: Bool { true }
     func setWritabilityHandler(_ handler: @escaping @Sendable () -> Void) {}
     var bytesWritten: Int { 0 }
+    var backlogBytes: Int { 0 }
     var failure: (any Error)? { nil }
 
     var all: [CaptureRecord] { records.withLockedValue { $0 } }
