@@ -30,9 +30,10 @@ def produce(values, keys=None):
     p.close()
 
 
-def consumer(group=None):
+def consumer(group=None, **extra):
     c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="fault-consumer", group_id=group, auto_offset_reset="earliest",
-                      enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=6000, heartbeat_interval_ms=1000)
+                      enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                      **extra)
     tp = TopicPartition(topic, 0)
     c.assign([tp])
     if group is None:
@@ -97,9 +98,17 @@ elif mode == "schemas":
                            "schema": json.dumps({"type": "record", "name": f"R{i}", "fields": [{"name": "f", "type": "string"}]})}).encode()
                for i in range(10)]
     keys = [json.dumps({"keytype": "SCHEMA", "subject": f"subject-{i}-value", "version": 1, "magic": 1}).encode() for i in range(10)]
-    produce(schemas, keys)
+    # Like a schema registry: each registration is its own synchronous write; the registry reads the
+    # topic back from offset 0 after the first five, then reads its own later writes.
+    p = KafkaProducer(bootstrap_servers=bootstrap, client_id="schema-registry-producer")
+    for key, value in list(zip(keys, schemas))[:5]:
+        p.send(topic, key=key, value=value).get(timeout=10)
     c, tp = consumer(group="schema-registry")
-    got = poll_until(c, [], 10, 10)
+    got = poll_until(c, [], 5, 4)
+    for key, value in list(zip(keys, schemas))[5:]:
+        p.send(topic, key=key, value=value).get(timeout=10)
+    p.close()
+    got = poll_until(c, got, 10, 1)
     if got:
         c.commit()
     c.close()
