@@ -1,0 +1,48 @@
+/// What `check` checks and how strictly.
+public struct CheckConfiguration: Hashable, Sendable {
+    /// The invariants to run (default: all).
+    public var enabled: Set<InvariantID>
+    /// I21: how much longer than `max_wait_ms` (plus throttle time) a Fetch may take, in ms.
+    public var fetchMarginMs: Int64
+    /// I21: how long a Fetch may take when data was already available at the fetch offset, in ms.
+    public var fetchPromptMs: Int64
+    /// Findings kept per invariant (the rest are counted); 0 keeps all.
+    public var maxFindingsPerInvariant: Int
+
+    public static let defaultFetchMarginMs: Int64 = 1000
+    public static let defaultFetchPromptMs: Int64 = 500
+    public static let defaultMaxFindingsPerInvariant = 100
+
+    public init(
+        enabled: Set<InvariantID> = Set(InvariantCatalog.ids), fetchMarginMs: Int64 = defaultFetchMarginMs,
+        fetchPromptMs: Int64 = defaultFetchPromptMs, maxFindingsPerInvariant: Int = defaultMaxFindingsPerInvariant
+    ) {
+        self.enabled = enabled
+        self.fetchMarginMs = fetchMarginMs
+        self.fetchPromptMs = fetchPromptMs
+        self.maxFindingsPerInvariant = maxFindingsPerInvariant
+    }
+
+    /// The enabled set from `--only` and `--skip` lists; throws on an unknown id.
+    public static func selection(only: [String], skip: [String]) throws(CheckInputError) -> Set<InvariantID> {
+        func parse(_ list: [String]) throws(CheckInputError) -> Set<InvariantID> {
+            var out: Set<InvariantID> = []
+            for item in list.flatMap({ $0.split(separator: ",").map(String.init) }) where !item.trimmingWhitespace().isEmpty {
+                guard let id = InvariantID(parsing: item), InvariantCatalog.descriptor(id) != nil else {
+                    throw CheckInputError("unknown invariant '\(item)' (known: I1-I\(InvariantCatalog.all.count))")
+                }
+                out.insert(id)
+            }
+            return out
+        }
+        let onlySet = try parse(only)
+        let skipSet = try parse(skip)
+        return (onlySet.isEmpty ? Set(InvariantCatalog.ids) : onlySet).subtracting(skipSet)
+    }
+}
+
+/// Bad input to the checker (an unknown invariant id); the CLI turns it into exit code 2.
+public struct CheckInputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,90 @@
+/// I12: successive ProduceResponse base offsets on a partition advance by exactly the previous
+/// batch's record count.
+///
+/// Collects every assigned range [B, B + n) per partition and, at the end (responses from several
+/// connections can be captured in any order), sorts them by base offset: an overlap is a finding
+/// (except an idempotent retry answered with the same range), and so is a gap, unless the capture
+/// explains it: a transactional batch before it (its commit marker takes an offset), records
+/// produced with acks=0 or left unanswered (their offsets are unknown), or records some Fetch
+/// returned in the gap that no captured Produce sent (another producer).
+public final class ProduceOffsetsContiguous: Invariant {
+    public let id = InvariantID(12)
+
+    private struct Range {
+        var base: Int64
+        var count: Int64
+        var transactional: Bool
+        var producerId: Int64
+        var baseSequence: Int32
+        var by: ExchangeReference
+        var end: Int64 { base.adding(count) }
+    }
+
+    private var ranges: [TopicPartition: [Range]] = [:]
+    /// Records whose offsets the capture cannot know (acks=0, no response).
+    private var unplaced: [TopicPartition: Int64] = [:]
+    public init() {}
+
+    public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
+        for p in exchange.produced {
+            if p.assigned, let base = p.baseOffset {
+                ranges[p.partition, default: []].append(
+                    Range(
+                        base: base, count: Int64(p.recordCount), transactional: p.transactional, producerId: p.producerId,
+                        baseSequence: p.baseSequence, by: exchange.reference))
+            } else if p.errorCode == nil {
+                unplaced[p.partition, default: 0] += Int64(p.recordCount)
+            }
+        }
+        return []
+    }
+
+    public func finish(_ context: CheckContext) -> [Finding] {
+        var out: [Finding] = []
+        for tp in ranges.keys.sorted() {
+            let list = (ranges[tp] ?? []).sorted { $0.base != $1.base ? $0.base < $1.base : $0.by.timeNs < $1.by.timeNs }
+            var budget = unplaced[tp] ?? 0
+            guard var prev = list.first else { continue }
+            for r in list.dropFirst() {
+                var details = tp.details
+                details["previousBase"] = String(prev.base)
+                details["previousCount"] = String(prev.count)
+                details["base"] = String(r.base)
+                details["expectedBase"] = String(prev.end)
+                if r.base < prev.end {
+                    let retry =
+                        r.base == prev.base && r.count == prev.count && r.producerId >= 0 && r.producerId == prev.producerId
+                        && r.baseSequence == prev.baseSequence
+                    if !retry {
+                        out.append(
+                            Finding(
+                                id,
+                                "A ProduceResponse for \(tp) assigned base offset \(r.base) to \(r.count) records, overlapping offsets \(prev.base)-\(prev.end.subtracting(1)) already assigned to \(prev.count) records.",
+                                exchanges: [r.by, prev.by], details: details))
+                    }
+                } else if r.base > prev.end {
+                    let gap = r.base.subtracting(prev.end)
+                    if prev.transactional {
+                        // A commit or abort marker follows a transaction's records.
+                    } else if budget >= gap {
+                        budget -= gap
+                    } else if fetchedByOthers(context.model, tp, from: prev.end, to: r.base) {
+                        // Some producer outside the capture wrote there; a Fetch saw it.
+                    } else {
+                        out.append(
+                            Finding(
+                                id,
+                                "A ProduceResponse for \(tp) assigned base offset \(r.base), but the previous batch (\(prev.count) records at \(prev.base)) ended at \(prev.end): offsets \(prev.end)-\(r.base.subtracting(1)) are unaccounted for.",
+                                exchanges: [r.by, prev.by], details: details))
+                    }
+                }
+                if r.end > prev.end { prev = r }
+            }
+        }
+        return out
+    }
+
+    private func fetchedByOthers(_ model: CaptureModel, _ tp: TopicPartition, from: Int64, to: Int64) -> Bool {
+        model.firstEntry(tp, from: from, to: to) { $0.produced == nil && $0.fetched != nil } != nil
+    }
+}

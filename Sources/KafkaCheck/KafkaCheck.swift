@@ -1,1 +1,0 @@
-// Protocol invariant checks over captures.

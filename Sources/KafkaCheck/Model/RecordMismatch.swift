@@ -1,0 +1,19 @@
+/// A record whose content disagrees with an earlier sighting of the same offset.
+public struct RecordMismatch: Sendable {
+    public enum Kind: Sendable {
+        /// A fetched record differs from what the Produce assigned this offset carried.
+        case fetchedVsProduced
+        /// A fetched record differs from what an earlier Fetch returned at this offset.
+        case fetchedVsFetched
+    }
+
+    public var kind: Kind
+    public var partition: TopicPartition
+    public var offset: Int64
+    /// The earlier content (produced, or fetched first).
+    public var expected: RecordDigest
+    public var expectedBy: ExchangeReference
+    /// The content that disagrees.
+    public var actual: RecordDigest
+    public var actualBy: ExchangeReference
+}
