@@ -1,0 +1,75 @@
+import KafkaCapture
+import KafkaProtocol
+
+/// Compares two captures: aligns their exchanges (`ExchangeAligner`), then compares each aligned
+/// pair's normalised request and response field by field (`ValueDiff`). Each capture's topic ids
+/// resolve to names through its own Metadata answers, so topics compare by name across clusters.
+public struct CaptureDiff: Sendable {
+    public var rules: NormalizationRules
+    /// Stop listing differences of one message after this many.
+    public var maxDifferencesPerMessage: Int
+
+    public init(rules: NormalizationRules = .standard(), maxDifferencesPerMessage: Int = 200) {
+        self.rules = rules
+        self.maxDifferencesPerMessage = maxDifferencesPerMessage
+    }
+
+    public func compare(_ a: RecordedSession, _ b: RecordedSession, pathA: String = "A", pathB: String = "B") -> DiffReport {
+        let normA = MessageNormalizer(rules: rules, topicNames: a.topicNames)
+        let normB = MessageNormalizer(rules: rules, topicNames: b.topicNames)
+        var results: [DiffReport.ConnectionResult] = []
+        for (ia, ib) in ExchangeAligner.pairConnections(a.connections, b.connections) {
+            let ca = ia.map { a.connections[$0] }
+            let cb = ib.map { b.connections[$0] }
+            let ea = ca?.exchanges ?? []
+            let eb = cb?.exchanges ?? []
+            var exchanges: [DiffReport.ExchangeResult] = []
+            for (ja, jb) in ExchangeAligner.alignRequests(ea, eb) {
+                let xa = ja.map { ComparableExchange(ea[$0], normalizer: normA) }
+                let xb = jb.map { ComparableExchange(eb[$0], normalizer: normB) }
+                exchanges.append(compareExchange(xa, ja, xb, jb))
+            }
+            results.append(
+                DiffReport.ConnectionResult(
+                    a: ca.map { ($0.id, $0.nodeDescription) }, b: cb.map { ($0.id, $0.nodeDescription) }, exchanges: exchanges))
+        }
+        return DiffReport(
+            pathA: pathA, pathB: pathB, connections: results, rules: rules,
+            warnings: a.warnings.map { "A: \($0)" } + b.warnings.map { "B: \($0)" })
+    }
+
+    func compareExchange(_ xa: ComparableExchange?, _ ia: Int?, _ xb: ComparableExchange?, _ ib: Int?) -> DiffReport.ExchangeResult {
+        func ref(_ x: ComparableExchange?, _ i: Int?) -> DiffReport.ExchangeRef? {
+            guard let x, let i else { return nil }
+            return DiffReport.ExchangeRef(
+                connectionId: x.exchange.connectionId, correlationId: x.exchange.correlationId, position: i + 1,
+                apiName: x.apiName, apiVersion: x.exchange.apiVersion)
+        }
+        var result = DiffReport.ExchangeResult(
+            a: ref(xa, ia), b: ref(xb, ib), status: .same, requestDifferences: [], responseDifferences: [], notes: [])
+        guard let xa, let xb else {
+            result.status = xa == nil ? .onlyInB : .onlyInA
+            return result
+        }
+        let limit = maxDifferencesPerMessage
+        result.requestDifferences = ValueDiff.differences(xa.request, xb.request, limit: limit)
+        switch (xa.response, xb.response) {
+        case (let ra?, let rb?):
+            result.responseDifferences = ValueDiff.differences(ra, rb, limit: limit)
+        case (nil, nil):
+            break
+        case (let ra, let rb):
+            // A response nobody waited for (the client closed first, or the capture ended) is not
+            // something the other side did differently; a response that never came when it should have is.
+            let missing = ra == nil ? xa.exchange.missingResponse : xb.exchange.missingResponse
+            let side = ra == nil ? "A" : "B"
+            if missing == .connectionClosed || missing == .captureEnded {
+                result.notes.append("no response in \(side): \(missing?.description ?? "missing")")
+            } else {
+                result.responseDifferences.append(FieldDifference(path: .root, a: ra, b: rb))
+            }
+        }
+        if !result.requestDifferences.isEmpty || !result.responseDifferences.isEmpty { result.status = .differs }
+        return result
+    }
+}

@@ -1,1 +1,0 @@
-// Replay, serve (mock broker), normalisation and diff.

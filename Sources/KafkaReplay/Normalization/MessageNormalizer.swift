@@ -1,0 +1,146 @@
+import KafkaProtocol
+import NIOCore
+
+/// Turns a decoded message into the tree that comparisons see:
+///
+/// - `records` fields become arrays of decoded records, one object per record with `offset`,
+///   `timestamp` (or `logAppendTime` for batches whose timestamps the broker assigned), `key`,
+///   `value` and `headers` (`[{key, value}]`), plus `control` for transaction markers. Batch framing
+///   (CRC, lengths, compression, producer fields) is left out: the records are what a consumer sees.
+///   A truncated batch at the end of a fetch response is ignored, as consumers ignore it.
+/// - An object that names a topic only by `TopicId` (Fetch v13+, Produce v13+) gets a derived
+///   `TopicName` from the capture's own Metadata answers, so topics are matched and reported by name.
+/// - Every field the rules match is removed with its subtree.
+public struct MessageNormalizer: Sendable {
+    public var rules: NormalizationRules
+    /// Topic names by id, learned from the capture's responses.
+    public var topicNames: [KafkaUUID: String]
+
+    public init(rules: NormalizationRules, topicNames: [KafkaUUID: String] = [:]) {
+        self.rules = rules
+        self.topicNames = topicNames
+    }
+
+    public func normalize(_ value: KafkaValue, api: String, direction: FieldPattern.Direction) -> KafkaValue {
+        let patterns = rules.applicable(api: api, direction: direction)
+        return walk(value, path: .root, patterns: patterns)
+    }
+
+    func walk(_ value: KafkaValue, path: FieldPath, patterns: [FieldPattern]) -> KafkaValue {
+        switch value {
+        case .object(let o):
+            var out = KafkaObject()
+            out.fields.reserveCapacity(o.fields.count + 1)
+            for f in withTopicName(o).fields {
+                let child = path.appending(field: f.name)
+                if !patterns.isEmpty {
+                    let lower = f.name.lowercased()
+                    if patterns.contains(where: { $0.matches(child, lastFieldLowercased: lower) }) { continue }
+                }
+                out.append(f.name, walk(f.value, path: child, patterns: patterns))
+            }
+            return .object(out)
+        case .array(let elements):
+            let enriched = elements.map { e -> KafkaValue in
+                if case .object(let o) = e { return .object(withTopicName(o)) }
+                return e
+            }
+            let keyField = ArrayKeys.keyField(for: enriched, excluded: excludedKeys(under: path, patterns: patterns))
+            var out: [KafkaValue] = []
+            out.reserveCapacity(enriched.count)
+            for (i, e) in enriched.enumerated() {
+                let child = path.appending(index: i, key: ArrayKeys.key(of: e, field: keyField))
+                if patterns.contains(where: { $0.matches(child) }) { continue }
+                out.append(walk(e, path: child, patterns: patterns))
+            }
+            return .array(out)
+        case .records(let buffer):
+            return walk(Self.decodedRecords(buffer), path: path, patterns: patterns)
+        default:
+            return value
+        }
+    }
+
+    /// Key candidates that the rules remove (a removed field cannot identify an element).
+    func excludedKeys(under path: FieldPath, patterns: [FieldPattern]) -> Set<String> {
+        guard !patterns.isEmpty else { return [] }
+        var out: Set<String> = []
+        let element = path.appending(index: 0, key: nil)
+        for name in ArrayKeys.candidates {
+            let lower = name.lowercased()
+            let candidate = element.appending(field: name)
+            if patterns.contains(where: { $0.matches(candidate, lastFieldLowercased: lower) }) { out.insert(name) }
+        }
+        return out
+    }
+
+    func withTopicName(_ o: KafkaObject) -> KafkaObject {
+        guard !topicNames.isEmpty, case .uuid(let id)? = o["TopicId"],
+            o["Name"] == nil, o["Topic"] == nil, o["TopicName"] == nil, let name = topicNames[id]
+        else { return o }
+        var copy = o
+        if let i = copy.fields.firstIndex(where: { $0.name == "TopicId" }) {
+            copy.fields.insert(KafkaObject.Field(name: "TopicName", value: .string(name)), at: i + 1)
+        }
+        return copy
+    }
+
+    /// A `records` field as a consumer sees it: every record of every complete batch.
+    public static func decodedRecords(_ buffer: ByteBuffer) -> KafkaValue {
+        let set: KafkaRecordSet
+        do {
+            set = try KafkaRecords.decode(buffer, verifyCRC: false)
+        } catch {
+            return .object(KafkaObject([("undecodable", .string(error.description)), ("bytes", .bytes(buffer))]))
+        }
+        var out: [KafkaValue] = []
+        for batch in set.batches {
+            let logAppend = batch.timestampType == .logAppendTime
+            for r in batch.records {
+                var o = KafkaObject()
+                o.append("offset", .int(r.offset))
+                if logAppend {
+                    o.append("logAppendTime", .int(batch.maxTimestamp))
+                } else {
+                    o.append("timestamp", .int(r.timestamp))
+                }
+                o.append("key", r.key.map { .bytes($0) } ?? .null)
+                o.append("value", r.value.map { .bytes($0) } ?? .null)
+                o.append(
+                    "headers",
+                    .array(
+                        r.headers.map { h in
+                            .object(KafkaObject([("key", .string(h.key)), ("value", h.value.map { .bytes($0) } ?? .null)]))
+                        }))
+                if batch.isControl, let c = KafkaControlRecord(r) {
+                    o.append("control", .string(c.typeName))
+                }
+                out.append(.object(o))
+            }
+        }
+        return .array(out)
+    }
+
+    /// Topic names by id from any decoded message: every object that carries both a non-zero
+    /// `TopicId` and a topic name (Metadata, CreateTopics, DescribeTopicPartitions answers).
+    public static func collectTopicNames(_ value: KafkaValue, into names: inout [KafkaUUID: String]) {
+        switch value {
+        case .object(let o):
+            if case .uuid(let id)? = o["TopicId"], id != .zero,
+                let name = (o["Name"] ?? o["Topic"] ?? o["TopicName"])?.stringValue, !name.isEmpty
+            {
+                names[id] = name
+            }
+            for f in o.fields {
+                switch f.value {
+                case .object, .array: collectTopicNames(f.value, into: &names)
+                default: continue
+                }
+            }
+        case .array(let a):
+            for e in a { collectTopicNames(e, into: &names) }
+        default:
+            return
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import NIOCore
+
+/// Frames from the target to the engine.
+final class ReplayChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    let engine: ReplayEngine
+    let index: Int
+
+    init(engine: ReplayEngine, index: Int) {
+        self.engine = engine
+        self.index = index
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        engine.responseArrived(index, payload: unwrapInboundIn(data), channel: context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        engine.channelClosed(index, channel: context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

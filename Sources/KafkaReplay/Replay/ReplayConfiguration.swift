@@ -1,0 +1,66 @@
+import KafkaProtocol
+import KafkaProxy
+
+/// How fast replay sends.
+public enum ReplayPace: Hashable, Sendable, CustomStringConvertible {
+    /// As soon as the recorded order allows.
+    case fast
+    /// The recorded timeline: each request no earlier than its recorded offset from the first request.
+    case original
+    /// The recorded timeline sped up by this factor (2 = twice as fast, 0.5 = half speed).
+    case scaled(Double)
+
+    /// Parses `fast`, `original`, or a positive factor.
+    public init?(_ text: String) {
+        switch text.lowercased() {
+        case "fast": self = .fast
+        case "original": self = .original
+        default:
+            guard let f = Double(text), f.isFinite, f > 0 else { return nil }
+            self = f == 1 ? .original : .scaled(f)
+        }
+    }
+
+    /// The speed factor, or nil for `fast`.
+    var factor: Double? {
+        switch self {
+        case .fast: return nil
+        case .original: return 1
+        case .scaled(let f): return f
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fast: return "fast"
+        case .original: return "original"
+        case .scaled(let f): return "\(f)x"
+        }
+    }
+}
+
+/// Everything replay needs besides the capture.
+public struct ReplayConfiguration: Sendable {
+    /// The bootstrap broker of the target cluster.
+    public var target: HostPort
+    public var pace: ReplayPace
+    /// Replay only these recorded connections (all when empty). Ordering constraints from the others
+    /// are dropped.
+    public var connections: Set<UInt64>
+    public var connectTimeoutMs: Int64
+    /// How long a request may wait for its response before replay gives up.
+    public var responseTimeoutMs: Int64
+    public var maxFrameBytes: Int
+
+    public init(
+        target: HostPort, pace: ReplayPace = .fast, connections: Set<UInt64> = [], connectTimeoutMs: Int64 = 5_000,
+        responseTimeoutMs: Int64 = 60_000, maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes
+    ) {
+        self.target = target
+        self.pace = pace
+        self.connections = connections
+        self.connectTimeoutMs = connectTimeoutMs
+        self.responseTimeoutMs = responseTimeoutMs
+        self.maxFrameBytes = maxFrameBytes
+    }
+}

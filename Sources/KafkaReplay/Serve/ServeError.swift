@@ -1,0 +1,12 @@
+/// Why a `CaptureServer` could not start (or stopped before its session was played through).
+public enum ServeError: Error, Hashable, Sendable, CustomStringConvertible {
+    case cannotListen(node: Int32, port: Int, reason: String)
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let node, let port, let reason): return "cannot listen for node \(node) on port \(port): \(reason)"
+        case .stopped: return "the server stopped"
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import KafkaProtocol
+
+/// A request `serve` had no recorded answer for.
+public struct ServeMiss: Sendable, CustomStringConvertible {
+    public var connection: UInt64
+    public var apiName: String
+    public var apiVersion: Int16
+    public var correlationId: Int32
+    /// The nearest recorded request of the same API and version: recorded connection id and
+    /// 1-based position, with the fields that differ (A = recorded, B = received).
+    public var nearest: (connection: UInt64, position: Int, correlationId: Int32)?
+    public var differences: [FieldDifference]
+    public var action: ServeMissPolicy
+
+    public var description: String {
+        var s = "miss: connection \(connection) \(apiName) v\(apiVersion) correlation id \(correlationId) (\(action.rawValue))"
+        if let n = nearest {
+            s += "; nearest recorded: connection \(n.connection) #\(n.position) (corr \(n.correlationId))"
+            let shown = differences.prefix(8).map {
+                "\($0.path): recorded \(DiffReport.valueText($0.a, limit: 60)), received \(DiffReport.valueText($0.b, limit: 60))"
+            }
+            if !shown.isEmpty { s += ": " + shown.joined(separator: "; ") }
+            if differences.count > 8 { s += "; …" }
+        } else {
+            s += "; no recorded \(apiName) v\(apiVersion) request at all"
+        }
+        return s
+    }
+}
+
+/// What `serve` did so far.
+public struct ServeReport: Sendable {
+    public var connections = 0
+    public var requests = 0
+    public var answered = 0
+    /// Answers given from a recorded request earlier than the connection's cursor (a repeat).
+    public var repeats = 0
+    public var misses: [ServeMiss] = []
+    /// Times the recorded session was started over (`--loop`).
+    public var rounds = 0
+
+    public var summaryLines: [String] {
+        var lines = [
+            "connections: \(connections)",
+            "requests: \(requests), answered from the capture: \(answered) (\(repeats) repeated), misses: \(misses.count)",
+        ]
+        if rounds > 0 { lines.append("rounds played through: \(rounds)") }
+        lines += misses.map(\.description)
+        return lines
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import KafkaReplay
+
+extension KafkaTape {
+    /// `kafkatape diff`: compare two captures exchange by exchange.
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare two captures exchange by exchange, field by field.",
+            discussion: """
+                Exchanges are aligned first: connections by role (bootstrap or node N) and order, requests by order \
+                within a connection (a request sent on one side only is reported as the request stream diverging). \
+                Then decoded requests and responses are compared field by field. Arrays with a key (topic name, \
+                partition index, node id, ... as Kafka's specs declare map keys; records by offset) are matched by \
+                key, not position. Records are compared as decoded records (offset, timestamp, key, value, headers); \
+                topics named only by id are compared by name, resolved through each capture's own Metadata.
+                Paths look like Responses[Topic=orders].Partitions[PartitionIndex=0].HighWatermark. --ignore takes \
+                patterns: '**.' matches any depth, 'Topics[]' any element, 'Topics[Name=orders]' one element, \
+                arrays may be left out, and 'ApiName:', 'request:' or 'response:' in front narrow a pattern.
+                Noise rules, on by default (--strict turns them off): values a broker assigns (and replay \
+                carries forward) or a clock sets.
+                \(NormalizationRules.defaultNoiseHelp)
+                Output: for people, per differing exchange the path, the value in A and the value in B; --json one \
+                JSON object for tools; --junit PATH writes JUnit XML for CI (one test case per exchange).
+                Exit codes: 0 equivalent, 1 not equivalent, 2 bad input.
+                """)
+
+        @Argument(help: "The first capture (A).")
+        var a: String
+
+        @Argument(help: "The second capture (B).")
+        var b: String
+
+        @Flag(help: "Print one JSON object instead of the report for people.")
+        var json = false
+
+        @Option(help: "Also write JUnit XML here (one test case per exchange).")
+        var junit: String?
+
+        @Option(name: .customLong("ignore"), help: "Leave this field path out of comparisons (repeatable).")
+        var ignore: [String] = []
+
+        @Flag(help: "Turn the default noise rules off.")
+        var strict = false
+
+        @Flag(help: "List equivalent exchanges and notes too.")
+        var verbose = false
+
+        func run() throws {
+            var patterns: [FieldPattern] = []
+            for text in ignore {
+                do {
+                    patterns.append(try FieldPattern(text))
+                } catch {
+                    throw UsageError("--ignore: \(error)")
+                }
+            }
+            let sessionA = try Self.load(a)
+            let sessionB = try Self.load(b)
+            let report = CaptureDiff(rules: .standard(ignoring: patterns, strict: strict)).compare(
+                sessionA, sessionB, pathA: a, pathB: b)
+            if json {
+                print(report.json())
+            } else {
+                print(report.text(verbose: verbose))
+            }
+            if let junit {
+                do {
+                    try Data(report.junitXML().utf8).write(to: URL(fileURLWithPath: junit))
+                } catch {
+                    throw UsageError("cannot write \(junit): \(error.localizedDescription)")
+                }
+            }
+            if !report.isEquivalent { throw FindingsExit() }
+        }
+
+        static func load(_ path: String) throws -> RecordedSession {
+            do {
+                return try RecordedSession.read(path: path)
+            } catch {
+                throw UsageError("\(path): \(error)")
+            }
+        }
+    }
+}
