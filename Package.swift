@@ -81,6 +81,12 @@ let package = Package(
             dependencies: ["KafkaProtocol", "KafkaCapture", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaTapeBench"
         ),
+        // Fuzz targets for libFuzzer (tools/fuzz builds them with -sanitize=fuzzer,address -DFUZZING).
+        .executableTarget(
+            name: "KafkaTapeFuzz",
+            dependencies: ["KafkaProtocol", "KafkaCapture", "KafkaPcap", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/KafkaTapeFuzz"
+        ),
         // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
         .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
         .executableTarget(
