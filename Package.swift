@@ -130,7 +130,8 @@ let package = Package(
         .testTarget(
             name: "KafkaPcapTests",
             dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/KafkaPcapTests"
+            path: "Tests/KafkaPcapTests",
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "KafkaReplayTests",

@@ -1,1 +1,0 @@
-// pcap import/export, TCP reassembly and live sniffing (see issue: pcap).

@@ -1,0 +1,110 @@
+import Foundation
+import KafkaCapture
+import KafkaPcap
+import Testing
+
+/// Real clients (kafka-python and confluent-kafka) against a real broker (Tansu) through the real
+/// proxy, while tcpdump and `kafkatape sniff` capture loopback. Then:
+/// 1. the proxy's capture, exported, shows tshark every request `dump` lists, with no TCP problem;
+/// 2. importing that export gives back the same exchanges, byte for byte;
+/// 3. importing tcpdump's capture finds the same requests as tshark in it, and the client side of
+///    the proxy carries exactly the proxy capture's requests;
+/// 4. the live sniff captured the same requests as tcpdump.
+@Suite(.serialized)
+struct LiveSessionTests {
+    static let enabled =
+        Repo.kafkatape != nil && Repo.python != nil && Repo.tshark != nil && Repo.tcpdump != nil && Repo.isRoot
+        && FileManager.default.fileExists(atPath: Repo.root + "/tools/kafkatape_testkit.py")
+
+    @Test(
+        .enabled(if: enabled, "needs kafkatape, the .venv python (KAFKATAPE_PYTHON), tshark, tcpdump and root"),
+        .timeLimit(.minutes(2)))
+    func realClientsThroughTheProxyCapturedFourWays() async throws {
+        let kafkatape = try #require(Repo.kafkatape)
+        let python = try #require(Repo.python)
+        try await withTemporaryDirectory { dir in
+            var children: [Child] = []
+            defer {
+                for c in children where c.process.isRunning {
+                    kill(c.process.processIdentifier, SIGKILL)
+                    c.process.waitUntilExit()
+                }
+            }
+            // The broker.
+            let tansu = try Child(python, [Repo.root + "/tools/kafkatape_testkit.py", "tansu"], directory: dir, name: "tansu", keepStdinOpen: true)
+            children.append(tansu)
+            try await tansu.waitUntil(timeout: 30) { Int($0.stdout.split(separator: "\n").first ?? "") != nil }
+            let brokerPort = try #require(Int(tansu.stdout.split(separator: "\n").first ?? ""))
+            let listenPort = freePort()
+            let nodePort = freePort()
+            let ports = [brokerPort, listenPort, nodePort]
+            let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
+
+            // tcpdump and sniff, both on loopback.
+            // The test process blocks SIGINT/SIGTERM and children inherit the mask; tcpdump only
+            // stops on a signal it can receive, so it starts through a wrapper that unblocks them.
+            let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
+            let tcpdump = try Child(
+                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
+                directory: dir, name: "tcpdump")
+            children.append(tcpdump)
+            try await tcpdump.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
+            let sniff = try Child(
+                kafkatape, ["sniff", "--interface", "lo", "--out", "\(dir)/sniff.ktape"] + ports.flatMap { ["--port", "\($0)"] },
+                directory: dir, name: "sniff")
+            children.append(sniff)
+            try await sniff.waitUntil(timeout: 15) { $0.stderr.contains("sniffing on") }
+
+            // The proxy; Tansu's node id is 111, so node listener 111 gets a port we capture.
+            let record = try Child(
+                kafkatape, [
+                    "record", "--listen", "127.0.0.1:\(listenPort)", "--upstream", "127.0.0.1:\(brokerPort)",
+                    "--node-port", "111=\(nodePort)", "--out", "\(dir)/proxy.ktape",
+                ], directory: dir, name: "record")
+            children.append(record)
+            try await record.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
+
+            let session = try await run(python, ["\(Repo.fixtures)/sessions.py", "both", "127.0.0.1:\(listenPort)"], timeout: 60)
+            #expect(session.status == 0, "client session failed: \(session.stdout) \(session.stderr)")
+
+            record.interrupt()
+            #expect(await record.wait() == 0, "record: \(record.stderr)")
+            #expect(record.stdout.contains("node 111 -> port \(nodePort)"), "Tansu's node id changed? \(record.stdout)")
+            try await Task.sleep(nanoseconds: 300_000_000)
+            sniff.interrupt()
+            #expect(await sniff.wait() == 0, "sniff: \(sniff.stderr)")
+            tcpdump.interrupt()
+            await tcpdump.wait()
+            await tansu.stop()
+
+            let proxyRecords = try readCapture("\(dir)/proxy.ktape")
+            let proxyRequests = captureRequests(proxyRecords)
+            #expect(proxyRequests.values.reduce(0) { $0 + $1.count } > 20)
+
+            // 1. Export, and tshark's view of it.
+            let export = try await run(kafkatape, ["pcap", "export", "\(dir)/proxy.ktape", "\(dir)/export.pcap"])
+            #expect(export.status == 0, "\(export.stderr)")
+            #expect(try await tsharkRequests("\(dir)/export.pcap", ports: [listenPort, nodePort]) == proxyRequests)
+            #expect(try await tsharkTcpProblems("\(dir)/export.pcap") == [])
+
+            // 2. Import of the export: the same exchanges.
+            let back = try await run(kafkatape, ["pcap", "import", "\(dir)/export.pcap", "\(dir)/back.ktape", "--port", "\(listenPort)", "--port", "\(nodePort)"])
+            #expect(back.status == 0, "\(back.stderr)")
+            #expect(exchangeFingerprints(try readCapture("\(dir)/back.ktape")) == exchangeFingerprints(proxyRecords))
+
+            // 3. tcpdump's capture: our import against tshark, and against the proxy's own capture.
+            let lo = try await run(kafkatape, ["pcap", "import", "\(dir)/lo.pcap", "\(dir)/lo.ktape"] + ports.flatMap { ["--port", "\($0)"] })
+            #expect(lo.status == 0, "\(lo.stderr)")
+            let loRequests = captureRequests(try readCapture("\(dir)/lo.ktape"))
+            #expect(loRequests == (try await tsharkRequests("\(dir)/lo.pcap", ports: ports)))
+            for (clientPort, requests) in proxyRequests {
+                #expect(loRequests[clientPort] == requests, "client port \(clientPort): tcpdump import differs from the proxy capture")
+            }
+            #expect(lo.stdout.contains("gaps: 0"), "\(lo.stdout)")
+
+            // 4. The live sniff saw what tcpdump saw.
+            #expect(sniff.stdout.contains("connections:"))
+            #expect(captureRequests(try readCapture("\(dir)/sniff.ktape")) == loRequests)
+        }
+    }
+}
