@@ -229,8 +229,8 @@ final class Emitter {
                 }
             }
         }
-        try emitEndpointCarriers()
-        try emitErrorCodeCarriers()
+        try emitVisitorCarriers(endpointVisitor)
+        try emitVisitorCarriers(errorCodeVisitor)
         return out
     }
 

@@ -246,25 +246,3 @@ final class Termination: @unchecked Sendable {
     }
 }
 
-/// Resumes a continuation once, from whichever signal source fires first.
-final class SignalOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ c: CheckedContinuation<String, Never>) { continuation = c }
-
-    func keep(_ s: any DispatchSourceSignal) {
-        lock.lock()
-        sources.append(s)
-        lock.unlock()
-    }
-
-    func fire(_ name: String) {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume(returning: name)
-    }
-}

@@ -119,40 +119,10 @@ extension KafkaTape {
 
         /// Suspends until SIGINT/SIGTERM, or until the session was played through (without --loop).
         static func waitForSignalOrCompletion(_ server: CaptureServer) async -> String {
-            await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-                let once = ServeStop(continuation)
-                for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                    signal(sig, SIG_IGN)
-                    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                    source.setEventHandler { once.fire(name) }
-                    source.resume()
-                    once.keep(source)
-                }
-                server.playedThrough.whenSuccess { once.fire("session played through") }
-            }
+            let termination = Termination()
+            server.playedThrough.whenSuccess { termination.fire("session played through") }
+            return await termination.wait()
         }
     }
 }
 
-/// Resumes the waiting serve command once: on the first signal or on completion.
-final class ServeStop: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ c: CheckedContinuation<String, Never>) { continuation = c }
-
-    func keep(_ s: any DispatchSourceSignal) {
-        lock.lock()
-        sources.append(s)
-        lock.unlock()
-    }
-
-    func fire(_ reason: String) {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume(returning: reason)
-    }
-}
