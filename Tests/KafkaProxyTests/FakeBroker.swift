@@ -15,27 +15,36 @@ final class FakeBroker: Sendable {
     let channel: any Channel
     let seen = NIOLockedValueBox<[(apiKey: Int16, correlationId: Int32, remote: String)]>([])
     let connections = NIOLockedValueBox(0)
+    let children = NIOLockedValueBox<[any Channel]>([])
 
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    init(group: any EventLoopGroup, respond: @escaping Responder) async throws {
+    init(group: any EventLoopGroup, port: Int = 0, respond: @escaping Responder) async throws {
         self.group = group
         let seen = self.seen
         let connections = self.connections
+        let children = self.children
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 connections.withLockedValue { $0 += 1 }
+                children.withLockedValue { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FakeBrokerHandler(respond: respond, seen: seen))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
     }
 
     func stop() async {
         try? await channel.close()
+    }
+
+    /// Stops listening and drops every connection, like a broker process that died.
+    func stopAll() async {
+        try? await channel.close()
+        for c in children.withLockedValue({ $0 }) { try? await c.close() }
     }
 
     var requestKeys: [Int16] { seen.withLockedValue { $0.map(\.apiKey) } }
