@@ -95,6 +95,8 @@ public final class KafkaProxyServer: Sendable {
         for c in connections { c.closeFromProxy(reason: "proxy shutting down") }
         // Give the closes a moment to run on their loops.
         for c in connections { try? await c.closeFuture.get() }
+        // The capture writer may still call back as it drains; there is no connection left to resume.
+        capture?.setWritabilityHandler {}
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 
@@ -220,7 +222,7 @@ public final class KafkaProxyServer: Sendable {
     }
 
     func captureBecameWritable() {
-        let connections = state.withLockedValue { Array($0.connections.values) }
+        let connections = state.withLockedValue { $0.stopping ? [] : Array($0.connections.values) }
         for c in connections { c.resumeReading() }
     }
 }
