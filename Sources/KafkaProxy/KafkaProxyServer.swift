@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The transparent Kafka proxy behind `kafkatape record`.
 ///
@@ -104,6 +105,7 @@ public final class KafkaProxyServer: Sendable {
 
     func makeListener(host: String, port: Int, nodeId: Int32?) -> EventLoopFuture<any Channel> {
         let maxFrame = configuration.maxFrameBytes
+        let tls = configuration.tls.server
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -111,6 +113,7 @@ public final class KafkaProxyServer: Sendable {
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = self.registerConnection(client: channel, nodeId: nodeId)
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
                     try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: connection, side: .client))

@@ -23,13 +23,16 @@ public struct ProxyConfiguration: Sendable {
     /// Flight-recorder mode: keep this many bytes per connection in memory, write them only on a trigger.
     public var ringBytes: Int?
     public var triggers: [FlightTrigger]
+    /// TLS to clients and/or to the upstream.
+    public var tls: ProxyTLS
 
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
         keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0,
-        ringBytes: Int? = nil, triggers: [FlightTrigger] = []
+        ringBytes: Int? = nil, triggers: [FlightTrigger] = [], tls: ProxyTLS = ProxyTLS()
     ) {
+        self.tls = tls
         self.ringBytes = ringBytes
         self.triggers = triggers
         self.faults = faults

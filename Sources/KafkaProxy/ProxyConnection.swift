@@ -151,6 +151,9 @@ final class ProxyConnection: @unchecked Sendable {
             .connectTimeout(.milliseconds(server.configuration.connectTimeoutMs))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = try server.configuration.tls.clientHandler(host: upstreamAddress.host) {
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
                     try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: self, side: .upstream))

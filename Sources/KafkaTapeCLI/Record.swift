@@ -66,6 +66,24 @@ extension KafkaTape {
         @Option(help: "When the capture cannot be written (disk full): keep forwarding unrecorded (continue) or stop the proxy (stop).")
         var onCaptureError: OnCaptureError = .continue
 
+        @Option(help: "Certificate chain (PEM) for TLS on the proxy's listeners; clients then connect with TLS.")
+        var tlsCert: String?
+
+        @Option(help: "Private key (PEM) for --tls-cert.")
+        var tlsKey: String?
+
+        @Flag(help: "Connect to the upstream with TLS.")
+        var upstreamTls = false
+
+        @Option(help: "CA certificates (PEM) that verify the upstream (default: the system's).")
+        var upstreamCa: String?
+
+        @Option(help: "Client certificate (PEM) to present to the upstream.")
+        var upstreamCert: String?
+
+        @Option(help: "Private key (PEM) for --upstream-cert.")
+        var upstreamKey: String?
+
         @Option(help: "Serve Prometheus metrics (kafkatape_*) at http://HOST:PORT/metrics.")
         var metrics: String?
 
@@ -90,6 +108,16 @@ extension KafkaTape {
             if let ringBytes, ringBytes < 1024 { throw ValidationError("--ring-bytes must be at least 1024") }
             if ringBytes != nil && triggerSpecs.isEmpty { throw ValidationError("--ring-bytes needs at least one --trigger") }
             if ringBytes == nil && !triggerSpecs.isEmpty { throw ValidationError("--trigger needs --ring-bytes") }
+        }
+
+        func makeTLS() throws -> ProxyTLS {
+            do {
+                return try ProxyTLS.make(
+                    certificate: tlsCert, key: tlsKey, upstreamTLS: upstreamTls, upstreamCA: upstreamCa,
+                    upstreamCertificate: upstreamCert, upstreamKey: upstreamKey)
+            } catch {
+                throw UsageError(error.description)
+            }
         }
 
         func parsedTriggers() throws -> [FlightTrigger] {
@@ -121,7 +149,8 @@ extension KafkaTape {
             let config = ProxyConfiguration(
                 listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
                 maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials,
-                faults: try parsedFaults(), seed: seed, ringBytes: ringBytes, triggers: try parsedTriggers())
+                faults: try parsedFaults(), seed: seed, ringBytes: ringBytes, triggers: try parsedTriggers(),
+                tls: try makeTLS())
             if !listenAddress.isLoopback {
                 stderr("warning: listening on \(listenAddress), not loopback: the capture will contain the data of everyone who connects")
             }

@@ -7,6 +7,7 @@
   fault_session.py schemas BOOTSTRAP TOPIC       a Schema-Registry-like session: register 10 schemas, read back from 0, commit
 """
 import json
+import os
 import sys
 import time
 
@@ -14,16 +15,19 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 mode, bootstrap, topic = sys.argv[1:4]
+# TLS to the bootstrap when KAFKATAPE_SSL_CAFILE names the CA (hostname checked against the certificate).
+SSL = {"security_protocol": "SSL", "ssl_cafile": os.environ["KAFKATAPE_SSL_CAFILE"], "ssl_check_hostname": True} \
+    if os.environ.get("KAFKATAPE_SSL_CAFILE") else {}
 
 
 def create_topic():
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="fault-admin")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="fault-admin", **SSL)
     admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
     admin.close()
 
 
 def produce(values, keys=None):
-    p = KafkaProducer(bootstrap_servers=bootstrap, client_id="fault-producer")
+    p = KafkaProducer(bootstrap_servers=bootstrap, client_id="fault-producer", **SSL)
     for i, v in enumerate(values):
         p.send(topic, key=(keys[i] if keys else None), value=v)
     p.flush()
@@ -33,7 +37,7 @@ def produce(values, keys=None):
 def consumer(group=None, **extra):
     c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="fault-consumer", group_id=group, auto_offset_reset="earliest",
                       enable_auto_commit=False, fetch_max_wait_ms=200, session_timeout_ms=6000, heartbeat_interval_ms=1000,
-                      **extra)
+                      **SSL, **extra)
     tp = TopicPartition(topic, 0)
     c.assign([tp])
     if group is None:
