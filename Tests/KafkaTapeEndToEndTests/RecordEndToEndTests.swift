@@ -18,6 +18,9 @@ struct RecordEndToEndTests {
     static let sessions: [Session] = [
         Session(library: "kafka-python", codec: "none", mode: "assign"),
         Session(library: "kafka-python", codec: "gzip", mode: "assign"),
+        Session(library: "kafka-python", codec: "snappy", mode: "assign"),
+        Session(library: "kafka-python", codec: "lz4", mode: "assign"),
+        Session(library: "kafka-python", codec: "zstd", mode: "assign"),
         Session(library: "kafka-python", codec: "none", mode: "group"),
         Session(library: "librdkafka", codec: "none", mode: "assign"),
         Session(library: "librdkafka", codec: "gzip", mode: "assign"),
