@@ -306,17 +306,19 @@ final class ProxyConnection: @unchecked Sendable {
 
     private func processResponse(_ frame: ByteBuffer) {
         let time = server.now()
-        server.statistics.response(bytes: frame.readableBytes)
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
         let pending: CorrelationTracker.Pending?
         let match = tracker.responseReceived(correlationId: correlationId)
         // Triggers judge what the client got (a staged fault included).
         var clientView = frame
         defer { evaluateTriggers(clientView, pending: pending, match: match, at: time) }
+        // One statistics update per response (a lock on the forwarding path).
         if let p = match.pending {
             server.statistics.exchange(
                 apiKey: p.apiKey, apiVersion: p.apiVersion, responseBytes: frame.readableBytes,
                 latencyNs: time.monotonicNs > p.sentMonotonicNs ? time.monotonicNs - p.sentMonotonicNs : 0)
+        } else {
+            server.statistics.response(bytes: frame.readableBytes)
         }
         switch match {
         case .inOrder(let p):

@@ -65,12 +65,15 @@ public final class ProxyStatistics: Sendable {
         }
     }
 
+    /// A response that matched no request (counted in bytes only).
     func response(bytes: Int) { state.withLockedValue { $0.bytesFromBrokers += bytes + 4 } }
 
-    /// A response paired with its request: per-API traffic and latency.
+    /// A response paired with its request: bytes, per-API traffic and latency, in one update.
+
     func exchange(apiKey: Int16, apiVersion: Int16, responseBytes: Int, latencyNs: UInt64) {
         let seconds = Double(latencyNs) / 1e9
         state.withLockedValue {
+            $0.bytesFromBrokers += responseBytes + 4
             let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
             $0.traffic[k, default: Traffic()].responses += 1
             $0.traffic[k, default: Traffic()].responseBytes += responseBytes + 4
