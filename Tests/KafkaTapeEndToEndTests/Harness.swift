@@ -174,15 +174,32 @@ final class Daemon: @unchecked Sendable {
     }
 }
 
-/// A Tansu broker on a free loopback port, for the duration of a test.
+/// A Tansu broker on a loopback port (a free one unless `port` is given), for the duration of a test. With
+/// `s3Endpoint` (a `MotoServer`'s) it stores its data there instead of in memory, so a restart keeps it.
 final class TansuBroker {
     let daemon: Daemon
     let port: Int
 
-    init() throws {
-        daemon = try Daemon(Harness.python, [Harness.root.appendingPathComponent("tools/kafkatape_testkit.py").path, "tansu"])
+    init(port requested: Int? = nil, s3Endpoint: String? = nil) throws {
+        var args = [Harness.root.appendingPathComponent("tools/kafkatape_testkit.py").path, "tansu"]
+        if let requested { args += ["--port", String(requested)] }
+        if let s3Endpoint { args += ["--s3-endpoint", s3Endpoint] }
+        daemon = try Daemon(Harness.python, args)
         guard let p = Int(try daemon.waitFor(#"^(\d+)\s*$"#, inStderr: false)) else { throw HarnessError("no broker port") }
         port = p
+    }
+
+    func stop() { daemon.stop(signal: SIGTERM, closeStdin: true) }
+}
+
+/// A local S3 endpoint (moto_server) with an empty bucket `tansu`, through tools/kafkatape_testkit.py.
+final class MotoServer {
+    let daemon: Daemon
+    let endpoint: String
+
+    init() throws {
+        daemon = try Daemon(Harness.python, [Harness.root.appendingPathComponent("tools/kafkatape_testkit.py").path, "moto"])
+        endpoint = try daemon.waitFor(#"^(http://127\.0\.0\.1:\d+)\s*$"#, inStderr: false, timeout: 30)
     }
 
     func stop() { daemon.stop(signal: SIGTERM, closeStdin: true) }
