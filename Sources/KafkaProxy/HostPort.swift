@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A `HOST:PORT` pair as users type it (`127.0.0.1:9092`, `[::1]:9092`, `broker-1:9092`).
 public struct HostPort: Hashable, Sendable, CustomStringConvertible {
     public var host: String
@@ -32,8 +38,16 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    /// True for 127.0.0.0/8, ::1 and localhost.
+    /// True for `localhost` and the literal addresses 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. Any
+    /// other name, `0.0.0.0` and `::` (every interface) are not loopback.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host.lowercased() == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+        return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127
     }
 }

@@ -24,7 +24,7 @@ func forEachRecord(_ reader: CaptureReader, path: String, _ body: (CaptureRecord
         try body(record)
     }
     if let torn = reader.tornTail {
-        stderr("warning: \(path): \(torn) — every record before it was read")
+        stderr("warning: \(torn) — every record before it was read")
     }
     if let ignored = reader.ignoredSegment {
         stderr("warning: \(ignored)")

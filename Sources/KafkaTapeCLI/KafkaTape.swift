@@ -30,6 +30,9 @@ struct FindingsExit: Error {}
 @main
 enum Main {
     static func main() async {
+        // A file-size limit (ulimit -f) must fail a capture write with EFBIG, which the writers report
+        // like a full disk, instead of killing the proxy and every connection through it.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try KafkaTape.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -49,7 +49,7 @@ extension KafkaTape {
                     throw UsageError("\(error)")
                 }
                 if let torn = report.tornTail {
-                    stderr("warning: \(capture): \(torn) — every record before it was exported")
+                    stderr("warning: \(torn) — every record before it was exported")
                 }
                 let s = report.statistics
                 print("flows: \(s.flows)")

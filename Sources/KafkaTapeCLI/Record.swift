@@ -204,8 +204,11 @@ extension KafkaTape {
             var closeError: (any Error)?
             do { try sink?.close() } catch { closeError = error }
             printSummary(server.statistics.snapshot, sink: sink, nodePorts: server.nodePorts)
-            if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError)") }
-            if signal == "capture error" { throw UsageError("stopped because the capture could not be written") }
+            let readable = "every record written before the failure is readable"
+            if signal == "capture error" {
+                throw UsageError("stopped because the capture could not be written (\(closeError.map { "\($0)" } ?? "write failed")); \(readable)")
+            }
+            if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError); \(readable)") }
         }
 
         func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink?, nodePorts: [Int32: Int]) {

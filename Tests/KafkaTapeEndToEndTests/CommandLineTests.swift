@@ -47,4 +47,47 @@ struct CommandLineTests {
         let text = try Harness.run(Harness.kafkatape, ["dump", path])
         #expect(text.stdout.contains("!! request: unknown API key 999"))
     }
+
+    /// A non-loopback listen address is warned about before anything is bound. 192.0.2.1 (TEST-NET-1)
+    /// is not an address of this machine, so the bind fails at once and nothing listens or connects.
+    @Test(arguments: [["record", "--upstream", "127.0.0.1:1", "--no-capture"], ["serve", "CAPTURE"]])
+    func nonLoopbackListenWarnsThatCapturesHoldEveryonesData(_ command: [String]) throws {
+        let capture = Harness.tempPath("empty.ktape")
+        let clock = ManualCaptureClock()
+        try CaptureWriter(path: capture, header: CaptureHeader(toolVersion: "test", startTime: clock.now(), listenAddress: "127.0.0.1:1", upstreamAddress: "127.0.0.1:2")).close()
+        let args = command.map { $0 == "CAPTURE" ? capture : $0 }
+        let remote = try Harness.run(Harness.kafkatape, args + ["--listen", "192.0.2.1:0"])
+        #expect(remote.status == 2)
+        #expect(remote.stderr.contains("warning: listening on 192.0.2.1:0, not loopback"), "stderr: \(remote.stderr)")
+        #expect(remote.stderr.contains("cannot listen on 192.0.2.1:0"))
+        // Loopback: no warning (the bind fails on a port that is already taken, so the command still ends).
+        let taken = try PortHolder()
+        defer { taken.close() }
+        let local = try Harness.run(Harness.kafkatape, args + ["--listen", "127.0.0.1:\(taken.port)"])
+        #expect(local.status == 2)
+        #expect(!local.stderr.contains("not loopback"), "stderr: \(local.stderr)")
+        #expect(local.stderr.contains("cannot listen on 127.0.0.1:\(taken.port)"))
+    }
+}
+
+/// A listening socket on a free loopback port, so that binding the same port fails.
+final class PortHolder {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw HarnessError("cannot hold a loopback port") }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }

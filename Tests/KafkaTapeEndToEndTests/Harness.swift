@@ -211,11 +211,13 @@ final class Recorder {
     let port: Int
     let capture: String
 
-    init(upstream: Int, capture: String, listenPort: Int = 0, extra: [String] = []) throws {
+    /// `shell`, when given, is a /bin/sh script run in front of the recorder (which it must `exec "$@"`),
+    /// e.g. to set a resource limit.
+    init(upstream: Int, capture: String, listenPort: Int = 0, extra: [String] = [], shell: String? = nil) throws {
         self.capture = capture
-        daemon = try Daemon(
-            Harness.kafkatape,
-            ["record", "--listen", "127.0.0.1:\(listenPort)", "--upstream", "127.0.0.1:\(upstream)", "--out", capture] + extra)
+        let args = ["record", "--listen", "127.0.0.1:\(listenPort)", "--upstream", "127.0.0.1:\(upstream)", "--out", capture] + extra
+        daemon = try shell.map { try Daemon("/bin/sh", ["-c", $0, "sh", Harness.kafkatape] + args) }
+            ?? Daemon(Harness.kafkatape, args)
         guard let p = Int(try daemon.waitFor(#"listening on 127\.0\.0\.1:(\d+)"#)) else { throw HarnessError("no proxy port") }
         port = p
     }
