@@ -80,7 +80,10 @@ let package = Package(
         // Benchmarks (tools/bench-codec): throughput of the codec and the capture writer.
         .executableTarget(
             name: "KafkaTapeBench",
-            dependencies: ["KafkaProtocol", "KafkaCapture", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KafkaProtocol", "KafkaCapture", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Sources/KafkaTapeBench"
         ),
         // Fuzz targets for libFuzzer (tools/fuzz builds them with -sanitize=fuzzer,address -DFUZZING).

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): librdkafka (confluent-kafka) produce throughput with 1 KB messages and
-request latency, direct to Tansu and through `kafkatape record` (capture off and on), in one run,
-reported as ratios. Every target runs against the same broker, with its own topic, in rotation.
+"""Benchmark (not a test): librdkafka (confluent-kafka) produce and consume throughput with 1 KB
+messages and request latency, direct to Tansu, through a bare NIO relay (the floor: `kafkatape-bench
+relay`), and through `kafkatape record` (capture off, on, flight recorder), in one run, reported as
+ratios to direct, with the relay's or proxy's CPU time per message. The targets run in rotation, each
+with its own topic; all but the relay share one broker (the relay gets a second one that advertises it).
 
-  bench_proxy.py KAFKATAPE_BIN [--messages N] [--rounds R] [--latency-samples S]
+  bench_proxy.py KAFKATAPE_BIN [--bench-binary KAFKATAPE_BENCH_BIN] [--messages N] [--rounds R]
+                 [--latency-samples S]
 """
 import argparse
 import json
@@ -19,34 +22,61 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kafkatape_testkit import Tansu, free_port  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 
-def start_proxy(binary, upstream_port, capture):
-    port = free_port()
-    args = [binary, "record", "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream_port}"]
-    args += ["--out", capture] if capture else ["--no-capture"]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def wait_listening(port, p, what):
     deadline = time.time() + 10
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p, port
+            return
         except OSError:
+            if p.poll() is not None:
+                break
             time.sleep(0.05)
     p.kill()
-    raise SystemExit("proxy did not start: " + p.stderr.read())
+    raise SystemExit(f"{what} did not start: " + (p.stderr.read() if p.stderr else ""))
 
 
-def stop_proxy(p):
+def start_proxy(binary, upstream_port, mode, capture):
+    port = free_port()
+    args = [binary, "record", "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream_port}"]
+    if mode == "off":
+        args += ["--no-capture"]
+    elif mode == "on":
+        args += ["--out", capture]
+    else:  # flight recorder: an 8 MB ring per connection, written out when a response carries an
+        # error code (each response is decoded to look); none does here, so nothing reaches the file
+        args += ["--out", capture, "--ring-bytes", str(8 << 20), "--trigger", "error-code"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_listening(port, p, "proxy")
+    return p, port
+
+
+def stop_process(p):
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=30)
-    return out
+    try:
+        p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
 
 
-def throughput(bootstrap, topic, n):
-    value = os.urandom(1024)
+def cpu_seconds(pid):
+    """On-CPU time of every thread of `pid` (ns precision, from /proc/PID/task/*/schedstat)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
+
+
+def produce_throughput(bootstrap, topic, n, value):
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "batch.num.messages": 1000,
                   "queue.buffering.max.messages": 200000, "acks": 1, "compression.type": "none"})
     p.produce(topic, value)  # metadata and connection set-up outside the timed part
@@ -66,6 +96,61 @@ def throughput(bootstrap, topic, n):
     return n / elapsed
 
 
+def consume_throughput(bootstrap, topic, n):
+    """Reads the topic's first n + 1 messages (the warm-up one included) from offset 0."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench", "enable.auto.commit": False,
+                  "fetch.wait.max.ms": 10})
+    c.assign([TopicPartition(topic, 0, 0)])
+    got = 0
+    first = c.consume(1, 10)  # connection set-up outside the timed part
+    got += sum(1 for m in first if not m.error())
+    start = time.perf_counter()
+    deadline = time.time() + 60
+    while got < n + 1 and time.time() < deadline:
+        got += sum(1 for m in c.consume(1000, 1) if not m.error())
+    elapsed = time.perf_counter() - start
+    c.close()
+    if got < n + 1:
+        raise SystemExit(f"consumed {got} of {n + 1} messages")
+    return n / elapsed
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def idle_connections(binary, upstream_port, capture, count):
+    """RSS of `record` (capture on) before and after `count` idle client connections (each with its
+    upstream connection), and after they close."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 1024), hard))
+    proxy, port = start_proxy(binary, upstream_port, "on", capture)
+    try:
+        time.sleep(0.5)
+        before = rss_mb(proxy.pid)
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+        deadline = time.time() + 20
+        # Every client connection has its upstream connection once the proxy holds 2 sockets per client.
+        while time.time() < deadline and len(os.listdir(f"/proc/{proxy.pid}/fd")) < 2 * count:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        fds = len(os.listdir(f"/proc/{proxy.pid}/fd"))
+        during = rss_mb(proxy.pid)
+        for s in socks:
+            s.close()
+        time.sleep(1.0)
+        after = rss_mb(proxy.pid)
+    finally:
+        stop_process(proxy)
+    return before, during, after, fds
+
+
 def latency(bootstrap, topic, samples):
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": 1})
     p.produce(topic, b"warm")
@@ -80,51 +165,95 @@ def latency(bootstrap, topic, samples):
     return out[len(out) // 2], out[int(len(out) * 0.99) - 1]
 
 
+TARGETS = ["direct", "bare relay (floor)", "proxy, capture off", "proxy, capture on", "proxy, flight recorder"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
+    ap.add_argument("--bench-binary", help="kafkatape-bench, for the bare relay target")
     ap.add_argument("--messages", type=int, default=100000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--latency-samples", type=int, default=2000)
+    ap.add_argument("--idle-connections", type=int, default=1000)
     args = ap.parse_args()
+    targets = [t for t in TARGETS if args.bench_binary or t != "bare relay (floor)"]
     work = tempfile.mkdtemp(prefix="kafkatape-bench-")
-    results = {"direct": [], "proxy, capture off": [], "proxy, capture on": []}
-    lat = {k: [] for k in results}
+    produced = {t: [] for t in targets}
+    consumed = {t: [] for t in targets}
+    lat = {t: [] for t in targets}
+    cpu = {t: [] for t in targets}
     capture_bytes = 0
-    with Tansu() as broker:
-        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-        topics = [f"bench-{i}" for i in range(args.rounds * 3)]
-        for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
-            f.result(15)
+    value = os.urandom(1024)
+    relay_port = free_port()
+    # The relay cannot rewrite addresses, so it gets a broker of its own that advertises the relay.
+    with Tansu() as broker, Tansu(advertised_port=relay_port) as relayed:
+        relay = None
+        if args.bench_binary:
+            relay = subprocess.Popen([args.bench_binary, "relay", str(relay_port), str(relayed.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_listening(relay_port, relay, "relay")
+        topics = [f"bench-{i}" for i in range(args.rounds * len(targets))]
+        for b in (broker, relayed):
+            admin = AdminClient({"bootstrap.servers": b.bootstrap})
+            for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
+                f.result(15)
         t = iter(topics)
-        for r in range(args.rounds):
-            for target in results:
-                topic = next(t)
-                proxy = None
-                bootstrap = broker.bootstrap
-                capture = None
-                if target != "direct":
-                    capture = os.path.join(work, f"r{r}.ktape") if target.endswith("on") else None
-                    proxy, port = start_proxy(args.binary, broker.port, capture)
-                    bootstrap = f"127.0.0.1:{port}"
-                results[target].append(throughput(bootstrap, topic, args.messages))
-                lat[target].append(latency(bootstrap, topic, args.latency_samples))
-                if proxy:
-                    stop_proxy(proxy)
-                if capture:
-                    capture_bytes = max(capture_bytes, os.path.getsize(capture))
-    base = statistics.median(results["direct"])
+        try:
+            for r in range(args.rounds):
+                for target in targets:
+                    topic = next(t)
+                    proxy = None
+                    pid = None
+                    bootstrap = broker.bootstrap
+                    capture = os.path.join(work, f"r{r}-t{targets.index(target)}.ktape")
+                    if target.startswith("proxy"):
+                        mode = {"proxy, capture off": "off", "proxy, capture on": "on"}.get(target, "ring")
+                        proxy, port = start_proxy(args.binary, broker.port, mode, capture)
+                        bootstrap, pid = f"127.0.0.1:{port}", proxy.pid
+                    elif target.startswith("bare"):
+                        bootstrap, pid = f"127.0.0.1:{relay_port}", relay.pid
+                    c0 = cpu_seconds(pid) if pid else 0
+                    produced[target].append(produce_throughput(bootstrap, topic, args.messages, value))
+                    consumed[target].append(consume_throughput(bootstrap, topic, args.messages))
+                    if pid:
+                        cpu[target].append((cpu_seconds(pid) - c0) / (2 * args.messages) * 1e6)
+                    lat[target].append(latency(bootstrap, topic, args.latency_samples))
+                    if proxy:
+                        stop_process(proxy)
+                    if os.path.exists(capture):
+                        capture_bytes = max(capture_bytes, os.path.getsize(capture))
+            idle = idle_connections(args.binary, broker.port, os.path.join(work, "idle.ktape"), args.idle_connections) \
+                if args.idle_connections else None
+        finally:
+            if relay:
+                relay.kill()
+                relay.wait()
+    base_p = statistics.median(produced["direct"])
+    base_c = statistics.median(consumed["direct"])
     base_p50 = statistics.median(x[0] for x in lat["direct"])
-    print(f"librdkafka {args.messages} x 1 KB messages per run, {args.rounds} rounds, median of rounds")
-    print(f"{'target':22} {'msgs/s':>10} {'MB/s':>8} {'ratio':>6} {'p50 us':>8} {'p99 us':>8} {'+p50 us':>8}")
+    print(f"librdkafka, {args.messages} x 1 KB messages produced then consumed per run, {args.rounds} rounds, "
+          "median of rounds; cpu = the relay's or proxy's on-CPU time per message moved (produce + consume)")
+    print(f"{'target':24} {'produce/s':>10} {'ratio':>6} {'consume/s':>10} {'ratio':>6} {'p50 us':>7} {'p99 us':>7} "
+          f"{'+p50 us':>7} {'cpu us':>7}")
     report = {}
-    for target, xs in results.items():
-        m = statistics.median(xs)
+    for target in targets:
+        pm, cm = statistics.median(produced[target]), statistics.median(consumed[target])
         p50 = statistics.median(x[0] for x in lat[target])
         p99 = statistics.median(x[1] for x in lat[target])
-        print(f"{target:22} {m:10.0f} {m * 1024 / 1e6:8.1f} {m / base:6.3f} {p50:8.0f} {p99:8.0f} {p50 - base_p50:8.0f}")
-        report[target] = {"msgsPerSec": m, "ratio": m / base, "p50us": p50, "p99us": p99}
+        c = statistics.median(cpu[target]) if cpu[target] else None
+        print(f"{target:24} {pm:10.0f} {pm / base_p:6.3f} {cm:10.0f} {cm / base_c:6.3f} {p50:7.0f} {p99:7.0f} "
+              f"{p50 - base_p50:7.0f} {('%7.2f' % c) if c is not None else '      -'}")
+        report[target] = {"produceMsgsPerSec": pm, "produceRatio": pm / base_p, "consumeMsgsPerSec": cm,
+                          "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c}
     print(f"largest capture written: {capture_bytes / 1e6:.1f} MB")
+    if idle:
+        before, during, after, fds = idle
+        print(f"record (capture on) RSS: {before:.1f} MB idle, {during:.1f} MB with {args.idle_connections} idle client "
+              f"connections ({fds} fds), {after:.1f} MB after they closed: "
+              f"{(during - before) * 1024 / args.idle_connections:.1f} KB per connection pair")
+        report["idleConnections"] = {"count": args.idle_connections, "rssBeforeMB": before, "rssDuringMB": during,
+                                     "rssAfterMB": after, "fds": fds}
     print(json.dumps(report))
 
 

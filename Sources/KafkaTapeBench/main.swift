@@ -118,11 +118,17 @@ do {
     switch args.first {
     case "codec": try codecBench()
     case "capture": try captureBench()
+    case "relay":
+        guard args.count == 3, let listen = Int(args[args.startIndex + 1]), let upstream = Int(args[args.startIndex + 2]) else {
+            FileHandle.standardError.write(Data("usage: kafkatape-bench relay LISTEN_PORT UPSTREAM_PORT\n".utf8))
+            exit(2)
+        }
+        try Relay.run(listenPort: listen, upstreamPort: upstream)
     case nil:
         try codecBench()
         try captureBench()
     default:
-        FileHandle.standardError.write(Data("usage: kafkatape-bench [codec|capture]\n".utf8))
+        FileHandle.standardError.write(Data("usage: kafkatape-bench [codec|capture|relay LISTEN_PORT UPSTREAM_PORT]\n".utf8))
         exit(2)
     }
 } catch {
