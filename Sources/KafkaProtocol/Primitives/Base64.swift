@@ -5,9 +5,16 @@ public enum Base64 {
 
     public static func encode<C: Collection>(_ bytes: C, urlSafe: Bool = false, padded: Bool = true) -> String
     where C.Element == UInt8 {
-        let table = urlSafe ? Self.urlSafe : Self.standard
         var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        encode(bytes, into: &out, urlSafe: urlSafe, padded: padded)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the encoding of `bytes` to `out`.
+    public static func encode<C: Collection>(_ bytes: C, into out: inout [UInt8], urlSafe: Bool = false, padded: Bool = true)
+    where C.Element == UInt8 {
+        let table = urlSafe ? Self.urlSafe : Self.standard
+        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
         var it = bytes.makeIterator()
         while let b0 = it.next() {
             let b1 = it.next()
@@ -25,7 +32,6 @@ public enum Base64 {
                 out.append(UInt8(ascii: "="))
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func decode(_ string: String, urlSafe: Bool = false) -> [UInt8]? {

@@ -17,23 +17,29 @@ public enum KafkaJSON {
         return .object(KafkaObject([("base64", .string(b.withUnsafeReadableBytes { Base64.encode($0) }))]))
     }
 
-    /// The bytes as a string when they are printable UTF-8, else nil. Printable ASCII, the common
-    /// case, is checked byte by byte without building a String first.
+    /// The bytes as a string when they are printable UTF-8, else nil.
     static func printableText(_ b: ByteBuffer) -> String? {
         b.withUnsafeReadableBytes { raw -> String? in
-            var ascii = true
-            for byte in raw {
-                if byte >= 0x80 {
-                    ascii = false
-                } else if byte < 0x20 && byte != 0x09 && byte != 0x0a && byte != 0x0d || byte == 0x7f {
-                    return nil
-                }
-            }
-            if ascii { return String(decoding: raw, as: UTF8.self) }
-            guard let s = String(validating: raw, as: UTF8.self) else { return nil }
-            for scalar in s.unicodeScalars where (0x80..<0xa0).contains(scalar.value) { return nil }
-            return s
+            isPrintable(raw) ? String(decoding: raw, as: UTF8.self) : nil
         }
+    }
+
+    /// Printable UTF-8: valid UTF-8 without control characters other than tab, newline and carriage
+    /// return (C0, DEL and C1). Printable ASCII, the common case, is checked byte by byte without
+    /// building a String.
+    static func isPrintable(_ raw: UnsafeRawBufferPointer) -> Bool {
+        var ascii = true
+        for byte in raw {
+            if byte >= 0x80 {
+                ascii = false
+            } else if byte < 0x20 && byte != 0x09 && byte != 0x0a && byte != 0x0d || byte == 0x7f {
+                return false
+            }
+        }
+        if ascii { return true }
+        guard let s = String(validating: raw, as: UTF8.self) else { return false }
+        for scalar in s.unicodeScalars where (0x80..<0xa0).contains(scalar.value) { return false }
+        return true
     }
 
     public static func writeString(_ s: String, into out: inout String) {
@@ -60,7 +66,7 @@ struct JSONBytes {
             if d.isFinite { literal("\(d)") } else { string("\(d)") }
         case .string(let s): string(s)
         case .uuid(let u): string(u.description)
-        case .bytes(let b): write(KafkaJSON.bytesValue(b), pretty: pretty, indent: indent)
+        case .bytes(let b): bytes(b, pretty: pretty, indent: indent)
         case .records(let b): write(KafkaRecords.kafkaValue(b), pretty: pretty, indent: indent)
         case .array(let a):
             if a.isEmpty {
@@ -106,6 +112,27 @@ struct JSONBytes {
         for _ in 0..<indent { literal("  ") }
     }
 
+    /// `{"utf8":"..."}` or `{"base64":"..."}` as `KafkaJSON.bytesValue` would render, written straight
+    /// from the buffer (no intermediate String or value tree).
+    mutating func bytes(_ b: ByteBuffer, pretty: Bool, indent: Int) {
+        b.withUnsafeReadableBytes { raw in
+            let printable = KafkaJSON.isPrintable(raw)
+            out.append(UInt8(ascii: "{"))
+            if pretty { newline(indent + 1) }
+            if printable { literal(#""utf8""#) } else { literal(#""base64""#) }
+            if pretty { literal(": ") } else { out.append(UInt8(ascii: ":")) }
+            if printable {
+                escaped(raw)
+            } else {
+                out.append(UInt8(ascii: "\""))
+                Base64.encode(raw, into: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            if pretty { newline(indent) }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
     mutating func integer(_ value: Int64) {
         if value == 0 {
             out.append(UInt8(ascii: "0"))
@@ -113,34 +140,52 @@ struct JSONBytes {
         }
         var v = value.magnitude
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var digits: (UInt64, Int) = (0, 0)
-        var buf = [UInt8](repeating: 0, count: 20)
+        // Digits are appended least significant first, then reversed in place.
+        let start = out.count
         while v > 0 {
-            buf[digits.1] = UInt8(ascii: "0") + UInt8(v % 10)
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
             v /= 10
-            digits.1 += 1
         }
-        for i in stride(from: digits.1 - 1, through: 0, by: -1) { out.append(buf[i]) }
+        out[start...].reverse()
     }
 
     mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { escaped(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static let hex: StaticString = "0123456789abcdef"
+
+    /// A JSON string literal of UTF-8 bytes: runs that need no escaping are copied in one append.
+    mutating func escaped(_ bytes: UnsafeRawBufferPointer) {
         out.append(UInt8(ascii: "\""))
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in s.utf8 {
+        var runStart = 0
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let byte = bytes[i]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
             switch byte {
             case UInt8(ascii: "\""): literal("\\\"")
             case UInt8(ascii: "\\"): literal("\\\\")
             case 0x0a: literal("\\n")
             case 0x0d: literal("\\r")
             case 0x09: literal("\\t")
-            case 0..<0x20:
-                literal("\\u00")
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0f)])
             default:
-                out.append(byte)
+                literal("\\u00")
+                Self.hex.withUTF8Buffer { hex in
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0f)])
+                }
             }
+            i += 1
+            runStart = i
         }
+        if runStart < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import KafkaProtocol
+import NIOCore
+import Testing
+
+/// The JSON writer behind `dump --json` and `diff`: escaping, bytes, integers; output that any JSON
+/// parser reads back to the same values.
+struct KafkaJSONTests {
+    @Test func stringsAreEscapedAndReadBack() throws {
+        let cases = ["", "plain", "quote\"back\\slash", "tab\tnew\nline\rcr", "\u{0}\u{1}\u{1f}", "é ü 日本 🎉", "a\u{7f}b", String(repeating: "x\"", count: 300)]
+        for s in cases {
+            let json = KafkaJSON.render(.string(s))
+            let back = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) as? String
+            #expect(back == s, "\(json)")
+        }
+        #expect(KafkaJSON.render(.string("a\"b\\c\n\u{1}")) == #""a\"b\\c\n\u0001""#)
+    }
+
+    @Test func randomStringsRoundTrip() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let scalars = (0..<Int.random(in: 0..<40, using: &rng)).compactMap { _ -> Unicode.Scalar? in
+                Unicode.Scalar(UInt32.random(in: 0..<(Bool.random(using: &rng) ? 0x80 : 0x2_0000), using: &rng))
+            }
+            let s = String(String.UnicodeScalarView(scalars))
+            let json = KafkaJSON.render(.array([.string(s)]))
+            let back = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]
+            #expect(back == [s], "\(json)")
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func bytesRenderAsUtf8OrBase64LikeTheirValueForm(_ pretty: Bool) {
+        let samples: [[UInt8]] = [
+            [], Array("hello \"world\"\n".utf8), Array("é".utf8), [0x00, 0x01, 0xff], [0x7f], Array("tab\there".utf8), [0xc2, 0x80],
+            Array(repeating: 0x41, count: 1000),
+        ]
+        for bytes in samples {
+            let b = ByteBuffer(bytes: bytes)
+            let direct = KafkaJSON.render(.object(KafkaObject([("v", .bytes(b))])), pretty: pretty)
+            let viaValue = KafkaJSON.render(.object(KafkaObject([("v", KafkaJSON.bytesValue(b))])), pretty: pretty)
+            #expect(direct == viaValue)
+        }
+        #expect(KafkaJSON.render(.bytes(ByteBuffer(bytes: Array("hi".utf8)))) == #"{"utf8":"hi"}"#)
+        #expect(KafkaJSON.render(.bytes(ByteBuffer(bytes: [0, 1, 2]))) == #"{"base64":"AAEC"}"#)
+        #expect(KafkaJSON.render(.bytes(ByteBuffer(bytes: [0xc2, 0x80]))) == #"{"base64":"woA="}"#)  // U+0080, a C1 control
+    }
+
+    @Test func integers() {
+        let values: [Int64] = [0, 1, -1, 9, 10, 1234567890, -987654321, .max, .min]
+        let json = KafkaJSON.render(.array(values.map { .int($0) }))
+        #expect(json == "[" + values.map(String.init).joined(separator: ",") + "]")
+    }
+}
