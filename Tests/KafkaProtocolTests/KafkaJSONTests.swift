@@ -1,5 +1,5 @@
 import Foundation
-import KafkaProtocol
+@testable import KafkaProtocol
 import NIOCore
 import Testing
 
@@ -50,5 +50,24 @@ struct KafkaJSONTests {
         let values: [Int64] = [0, 1, -1, 9, 10, 1234567890, -987654321, .max, .min]
         let json = KafkaJSON.render(.array(values.map { .int($0) }))
         #expect(json == "[" + values.map(String.init).joined(separator: ",") + "]")
+    }
+}
+
+/// The eight-bytes-at-once tests against byte-by-byte answers, over every byte value in every lane.
+struct SWARTests {
+    @Test func matchesByteByByte() {
+        var rng = SystemRandomNumberGenerator()
+        for lane in 0..<8 {
+            for b in 0...255 {
+                // A background of random printable ASCII with one chosen byte in one lane.
+                var bytes = (0..<8).map { _ in UInt8.random(in: 0x23...0x5b, using: &rng) }
+                bytes[lane] = UInt8(b)
+                let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(SWAR.hasByteBelow(w, 0x20) == bytes.contains { $0 < 0x20 })
+                #expect(SWAR.hasByte(w, 0x22) == bytes.contains(0x22))
+                #expect(SWAR.hasByte(w, 0x7f) == bytes.contains(0x7f))
+                #expect(SWAR.hasHighBit(w) == bytes.contains { $0 >= 0x80 })
+            }
+        }
     }
 }

@@ -28,8 +28,15 @@ public enum KafkaJSON {
     /// return (C0, DEL and C1). Printable ASCII, the common case, is checked byte by byte without
     /// building a String.
     static func isPrintable(_ raw: UnsafeRawBufferPointer) -> Bool {
+        // Eight bytes at a time while they are all printable ASCII (0x20-0x7e).
+        var start = 0
+        while start + 8 <= raw.count {
+            let w = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+            if SWAR.hasByteBelow(w, 0x20) || SWAR.hasHighBit(w) || SWAR.hasByte(w, 0x7f) { break }
+            start += 8
+        }
         var ascii = true
-        for byte in raw {
+        for byte in UnsafeRawBufferPointer(rebasing: raw[start...]) {
             if byte >= 0x80 {
                 ascii = false
             } else if byte < 0x20 && byte != 0x09 && byte != 0x0a && byte != 0x0d || byte == 0x7f {
@@ -163,6 +170,14 @@ struct JSONBytes {
         var i = 0
         let n = bytes.count
         while i < n {
+            // Eight bytes at a time while none needs escaping.
+            if i + 8 <= n {
+                let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if !SWAR.hasByteBelow(w, 0x20) && !SWAR.hasByte(w, UInt8(ascii: "\"")) && !SWAR.hasByte(w, UInt8(ascii: "\\")) {
+                    i += 8
+                    continue
+                }
+            }
             let byte = bytes[i]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 i += 1
@@ -188,4 +203,25 @@ struct JSONBytes {
         if runStart < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<n])) }
         out.append(UInt8(ascii: "\""))
     }
+}
+
+/// Byte tests on eight bytes at once (SIMD within a register). Each says whether *any* byte of the
+/// word matches, exactly (no false positives or negatives).
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Some byte is below `n` (n <= 128).
+    @inline(__always) static func hasByteBelow(_ w: UInt64, _ n: UInt8) -> Bool {
+        (w &- ones &* UInt64(n)) & ~w & highs != 0
+    }
+
+    /// Some byte equals `b`.
+    @inline(__always) static func hasByte(_ w: UInt64, _ b: UInt8) -> Bool {
+        let x = w ^ (ones &* UInt64(b))
+        return (x &- ones) & ~x & highs != 0
+    }
+
+    /// Some byte is 0x80 or above.
+    @inline(__always) static func hasHighBit(_ w: UInt64) -> Bool { w & highs != 0 }
 }
