@@ -77,6 +77,22 @@ import Testing
         #expect(b.check(CheckConfiguration(maxFindingsPerInvariant: 0)).findings.count == 5)
     }
 
+    @Test func repeatedFindingsAreListedOnceWithTheirCount() {
+        let b = CaptureBuilder()
+        for _ in 0..<4 { b.fetch(at: 10, hw: 3) }
+        b.fetch(at: 20, hw: 3, conn: 3)
+        let text = b.check().text(capturePath: "x")
+        #expect(b.check().count(8) == 5)
+        let lines = text.split(separator: "\n").map(String.init)
+        let repeated = lines.filter { $0.hasPrefix("  - ") && $0.hasSuffix("(×4)") }
+        #expect(repeated.count == 1, "\(text)")
+        let findingLines = lines.prefix { $0 != "notes:" }.filter { $0.hasPrefix("  - ") }
+        #expect(findingLines.count == 2, "\(text)")
+        #expect(lines.contains { $0.hasPrefix("      first: conn 2 #2 Fetch") })
+        #expect(lines.contains { $0.hasPrefix("      last:  conn 2 #5 Fetch") })
+        #expect(text.contains("see: kafkatape dump x --connection 3"))
+    }
+
     @Test func readsCapturesThroughTheCaptureFormat() throws {
         let storage = MemoryCaptureStorage()
         let header = CaptureHeader(

@@ -13,15 +13,37 @@ extension CheckReport {
             out.append("\(id) \(d?.title ?? "")\(level): \(n) finding\(n == 1 ? "" : "s")")
             if let e = d?.explanation { out.append("  \(e)") }
             let kept = findings(id)
+            // Findings with the same message (the same fault seen on many requests) are listed once.
+            var groups: [(message: String, findings: [Finding])] = []
+            var groupIndex: [String: Int] = [:]
             for f in kept {
-                out.append("  - \(f.message)")
-                if !f.exchanges.isEmpty {
-                    out.append("      " + f.exchanges.map(Self.describe).joined(separator: "; "))
-                    var conns: [UInt64] = []
+                if let i = groupIndex[f.message] {
+                    groups[i].findings.append(f)
+                } else {
+                    groupIndex[f.message] = groups.count
+                    groups.append((f.message, [f]))
+                }
+            }
+            for g in groups {
+                let first = g.findings[0]
+                let last = g.findings[g.findings.count - 1]
+                if g.findings.count == 1 {
+                    out.append("  - \(g.message)")
+                    if !first.exchanges.isEmpty { out.append("      " + first.exchanges.map(Self.describe).joined(separator: "; ")) }
+                } else {
+                    out.append("  - \(g.message) (×\(g.findings.count))")
+                    out.append("      first: " + first.exchanges.map(Self.describe).joined(separator: "; "))
+                    out.append("      last:  " + last.exchanges.map(Self.describe).joined(separator: "; "))
+                }
+                var conns: [UInt64] = []
+                for f in g.findings {
                     for e in f.exchanges where !conns.contains(e.connection) { conns.append(e.connection) }
+                }
+                if !conns.isEmpty {
+                    let shown = conns.prefix(6).map { "--connection \($0)" }.joined(separator: " ")
                     out.append(
-                        "      see: kafkatape dump \(Self.shellQuote(capturePath)) "
-                            + conns.map { "--connection \($0)" }.joined(separator: " "))
+                        "      see: kafkatape dump \(Self.shellQuote(capturePath)) \(shown)"
+                            + (conns.count > 6 ? " (and \(conns.count - 6) more connections)" : ""))
                 }
             }
             if n > kept.count {
