@@ -350,6 +350,16 @@ class Moto:
             pass
 
 
+def _started(server) -> bool:
+    """Starts a Tansu or Moto; on failure says why on stderr."""
+    try:
+        server.start()
+        return True
+    except TansuError as e:
+        print(str(e), file=sys.stderr, flush=True)
+        return False
+
+
 def _serve_until_stopped(alive, no_stdin_watch: bool, describe: str) -> int:
     """Wait for SIGTERM/SIGINT/SIGHUP or stdin EOF, while `alive()` is true."""
     stop = threading.Event()
@@ -389,10 +399,7 @@ def _cli_moto(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     moto = Moto()
-    try:
-        moto.start()
-    except TansuError as e:
-        print(str(e), file=sys.stderr, flush=True)
+    if not _started(moto):
         return 1
     try:
         print(moto.endpoint, flush=True)
@@ -424,10 +431,7 @@ def _cli_tansu(argv: list[str]) -> int:
     broker = Tansu(port=args.port, advertised_port=args.advertised_port,
                    timeout=args.timeout, silent=not args.verbose,
                    die_with_parent=True, s3_endpoint=args.s3_endpoint)
-    try:
-        broker.start()
-    except TansuError as e:
-        print(str(e), file=sys.stderr, flush=True)
+    if not _started(broker):
         return 1
     try:
         try:

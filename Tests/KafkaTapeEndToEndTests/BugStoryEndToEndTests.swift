@@ -33,20 +33,15 @@ struct BugStoryEndToEndTests {
         // 2. The fixed gateway: replay the captured client against a clean broker.
         let fixed = try TansuBroker()
         defer { fixed.stop() }
-        let replayed = Harness.tempPath("fixed.ktape")
-        let replay = try Harness.run(Harness.kafkatape, ["replay", buggy.capture, "--target", "127.0.0.1:\(fixed.port)", "--out", replayed], timeout: 120)
-        #expect(replay.status == 0, "replay: \(replay.stderr.suffix(500))")
+        let (replayed, diff) = try Harness.replayAndDiff(buggy.capture, targetPort: fixed.port)
 
         // 3. diff shows what changed, at the fields the bug touched.
-        let diff = try Harness.run(Harness.kafkatape, ["diff", buggy.capture, replayed], timeout: 120)
         #expect(diff.status == 1)
         #expect(diff.stdout.contains("Fetch v"))
         #expect(diff.stdout.contains(story.changedPath), "diff output: \(diff.stdout.prefix(1500))")
 
         // 4. check on the fixed run: the bug's invariants are gone.
-        let after = try Harness.run(Harness.kafkatape, ["check", "--json", "--skip", "I16", replayed], timeout: 60)
-        let obj = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any]
-        let ids = Set(((obj?["findings"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        let ids = Set(try Harness.checkCounts(replayed, skip: ["I16"]).counts.keys)
         #expect(ids.isDisjoint(with: story.invariants), "check on the fixed run still found \(ids)")
     }
 }

@@ -52,14 +52,6 @@ struct GatewayRestartEndToEndTests {
         return Session(before: values("before"), after: values("after"), capture: capture, records: records)
     }
 
-    static func checkIds(_ capture: String) throws -> (status: Int32, ids: [String: Int]) {
-        let r = try Harness.run(Harness.kafkatape, ["check", "--json", "--skip", "I16", capture], timeout: 60)
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
-            let summary = obj["summary"] as? [String: Any], let by = summary["byInvariant"] as? [String: Int]
-        else { throw HarnessError("check printed no JSON (exit \(r.status)): \(r.stdout.prefix(300)) \(r.stderr.prefix(300))") }
-        return (r.status, by)
-    }
-
     /// Fetch responses in the capture that carried records, with their connection ids.
     static func fetchedRecordCounts(_ records: [CaptureRecord]) -> [(connection: UInt64, records: Int)] {
         var out: [(UInt64, Int)] = []
@@ -91,8 +83,8 @@ struct GatewayRestartEndToEndTests {
                 "no fetch of the five values after the restart: \(fetches)")
 
         // check: nothing lost. I13 may note a request the old broker never answered.
-        let check = try Self.checkIds(session.capture)
-        #expect(Set(check.ids.keys).isSubset(of: ["I13"]), "check found \(check.ids)")
+        let check = try Harness.checkCounts(session.capture, skip: ["I16"])
+        #expect(Set(check.counts.keys).isSubset(of: ["I13"]), "check found \(check.counts)")
     }
 
     @Test func volatileGatewayLosesTheValuesCheckFlagsItAndReplayProvesTheDurableFix() throws {
@@ -100,29 +92,26 @@ struct GatewayRestartEndToEndTests {
         let session = try Self.run(s3Endpoint: nil, afterSeconds: 5)
         #expect(session.before == Self.seeds)
         #expect(session.after == [], "memory storage should lose the values across the restart")
-        let lost = try Self.checkIds(session.capture)
+        let lost = try Harness.checkCounts(session.capture, skip: ["I16"])
         #expect(lost.status == 1)
         // I6: the Fetch high watermark fell below what Produce had acknowledged; I2 comes with it.
-        #expect(lost.ids["I6", default: 0] > 0, "check found \(lost.ids)")
+        #expect(lost.counts["I6", default: 0] > 0, "check found \(lost.counts)")
 
         // 2. Replay the captured client against a durable gateway (Tansu on S3).
         let moto = try MotoServer()
         defer { moto.stop() }
         let fixed = try TansuBroker(s3Endpoint: moto.endpoint)
         defer { fixed.stop() }
-        let replayed = Harness.tempPath("durable.ktape")
-        let replay = try Harness.run(Harness.kafkatape, ["replay", session.capture, "--target", "127.0.0.1:\(fixed.port)", "--out", replayed], timeout: 120)
-        #expect(replay.status == 0, "replay: \(replay.stderr.suffix(500))")
+        let (replayed, diff) = try Harness.replayAndDiff(session.capture, targetPort: fixed.port)
 
         // 3. diff: the fetches after the restart now carry the values.
-        let diff = try Harness.run(Harness.kafkatape, ["diff", session.capture, replayed], timeout: 120)
         #expect(diff.status == 1)
         #expect(diff.stdout.contains("HighWatermark: A 0  B 5"), "diff: \(diff.stdout.prefix(1500))")
         #expect(diff.stdout.contains(#"Records[offset=4]: A (absent)  B {"offset":4"#))
         #expect(diff.stdout.contains(#""value":{"utf8":"seed-4"}"#))
 
         // 4. check on the replay: nothing lost.
-        let after = try Self.checkIds(replayed)
-        #expect(after.ids["I6"] == nil && after.ids["I2"] == nil && after.ids["I1"] == nil, "check on the replay found \(after.ids)")
+        let after = try Harness.checkCounts(replayed, skip: ["I16"])
+        #expect(after.counts["I6"] == nil && after.counts["I2"] == nil && after.counts["I1"] == nil, "check on the replay found \(after.counts)")
     }
 }

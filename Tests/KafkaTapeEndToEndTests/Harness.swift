@@ -74,6 +74,24 @@ enum Harness {
         return (p.terminationStatus, collector.stdout, collector.stderr)
     }
 
+    /// `kafkatape replay CAPTURE --target 127.0.0.1:PORT --out REPLAYED` (which must succeed), then
+    /// `kafkatape diff CAPTURE REPLAYED`. Returns the replayed capture's path and diff's result.
+    static func replayAndDiff(_ capture: String, targetPort: Int) throws -> (replayed: String, diff: (status: Int32, stdout: String, stderr: String)) {
+        let replayed = tempPath("replayed.ktape")
+        let replay = try run(kafkatape, ["replay", capture, "--target", "127.0.0.1:\(targetPort)", "--out", replayed], timeout: 120)
+        guard replay.status == 0 else { throw HarnessError("replay exited \(replay.status): \(replay.stderr.suffix(800))") }
+        return (replayed, try run(kafkatape, ["diff", capture, replayed], timeout: 120))
+    }
+
+    /// Findings by invariant id (all of them, beyond --max-findings too) from `kafkatape check --json`.
+    static func checkCounts(_ capture: String, skip: [String] = []) throws -> (status: Int32, counts: [String: Int]) {
+        let r = try run(kafkatape, ["check", "--json", capture] + skip.flatMap { ["--skip", $0] }, timeout: 60)
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+            let summary = obj["summary"] as? [String: Any], let counts = summary["byInvariant"] as? [String: Int]
+        else { throw HarnessError("check printed no JSON (exit \(r.status)): \(r.stdout.prefix(300)) \(r.stderr.prefix(300))") }
+        return (r.status, counts)
+    }
+
     /// Reads every record of a capture.
     static func readCapture(_ path: String) throws -> (records: [CaptureRecord], reader: CaptureReader) {
         let reader = try CaptureReader(path: path)
