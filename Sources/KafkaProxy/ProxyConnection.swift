@@ -154,8 +154,7 @@ final class ProxyConnection: @unchecked Sendable {
                     if let tls = try server.configuration.tls.clientHandler(host: upstreamAddress.host) {
                         try channel.pipeline.syncOperations.addHandler(tls)
                     }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamFramer(connection: self, maxFrameBytes: maxFrame))
                     try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: self, side: .upstream))
                 }
             }
@@ -296,15 +295,49 @@ final class ProxyConnection: @unchecked Sendable {
         if let upstreamChannel { write(frame, to: upstreamChannel) }
     }
 
-    func frameFromUpstream(_ frame: ByteBuffer) {
+    /// A whole response frame from the broker; `forwarded` when its bytes already went to the client
+    /// as they arrived (cut-through), so only the bookkeeping and the capture are left.
+    func frameFromUpstream(_ frame: ByteBuffer, forwarded: Bool = false) {
         if responsesBlocked {
+            assert(!forwarded, "a streamed response never waits behind a blocked one")
             responseQueue.append(frame)
             return
         }
-        processResponse(frame)
+        processResponse(frame, forwarded: forwarded)
     }
 
-    private func processResponse(_ frame: ByteBuffer) {
+    // MARK: Cut-through
+
+    /// Whether the response with this correlation id, whose first bytes just arrived, may be sent on
+    /// as it arrives: it is the next one expected, nothing is held back before it, no fault may change
+    /// it and it carries no broker addresses to rewrite.
+    func mayCutThrough(correlationId: Int32) -> Bool {
+        guard !closing, faults == nil, !responsesBlocked, responseQueue.isEmpty, heldForReorder == nil,
+            let next = tracker.outstandingRequests.first, next.correlationId == correlationId
+        else { return false }
+        return !AddressRewriter.mayCarryEndpoints(apiKey: next.apiKey, apiVersion: next.apiVersion)
+    }
+
+    func startStreamed(size: Int32, first: ByteBuffer) {
+        var header = clientChannel.allocator.buffer(capacity: 4)
+        header.writeInteger(size, endianness: .big)
+        clientChannel.write(header, promise: nil)
+        clientChannel.write(first, promise: nil)
+    }
+
+    func forwardStreamed(_ part: ByteBuffer) {
+        clientChannel.write(part, promise: nil)
+    }
+
+    /// The broker closed while a streamed response was incomplete: the client got part of it.
+    func streamedResponseCut(received: Int, missing: Int) {
+        recordEvent(
+            kind: .malformedFrame, connectionId: id,
+            message: "the broker closed the connection in the middle of a response: \(received) bytes were forwarded, \(missing) never came",
+            attributes: [.init("side", "broker"), .init("receivedBytes", String(received)), .init("missingBytes", String(missing))])
+    }
+
+    private func processResponse(_ frame: ByteBuffer, forwarded: Bool = false) {
         let time = server.now()
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
         let pending: CorrelationTracker.Pending?
@@ -343,7 +376,7 @@ final class ProxyConnection: @unchecked Sendable {
             flags.insert(.redacted)
         }
         guard let faults, let pending else {
-            deliver(frame, pending: pending, captured: captured, flags: flags, at: time)
+            deliver(frame, pending: pending, captured: captured, flags: flags, at: time, forwarded: forwarded)
             return
         }
         // A staged fault: the capture holds what the client gets; the event keeps the broker's bytes.
@@ -394,7 +427,7 @@ final class ProxyConnection: @unchecked Sendable {
     /// carries any; the capture gets the frame when it is actually sent.
     private func deliver(
         _ payload: ByteBuffer, pending: CorrelationTracker.Pending?, captured: ByteBuffer, flags: FrameFlags,
-        at time: CaptureTimestamp, delayMs: Int = 0
+        at time: CaptureTimestamp, delayMs: Int = 0, forwarded: Bool = false
     ) {
         if delayMs > 0 {
             responsesBlocked = true
@@ -410,6 +443,7 @@ final class ProxyConnection: @unchecked Sendable {
                 FrameRecord(
                     time: time, connectionId: id, direction: .response, flags: flags,
                     wireLength: UInt32(payload.readableBytes), payload: captured)))
+        if forwarded { return }
         guard let pending, faults?.rewritesAddresses ?? true,
             AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion)
         else {

@@ -86,6 +86,13 @@ final class FakeBrokerHandler: ChannelInboundHandler {
 final class RawKafkaClient {
     let fd: Int32
 
+    /// An accepted connection (see `RawKafkaListener`).
+    init(fd: Int32) {
+        self.fd = fd
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
@@ -138,7 +145,7 @@ final class RawKafkaClient {
         return recv(fd, &b, 1, 0) == 0
     }
 
-    private func readExactly(_ n: Int) throws -> [UInt8]? {
+    func readExactly(_ n: Int) throws -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: n)
         var off = 0
         while off < n {
@@ -148,6 +155,38 @@ final class RawKafkaClient {
             off += r
         }
         return out
+    }
+}
+
+/// A listening socket on loopback whose connections are driven by hand (`RawKafkaClient`), for a
+/// broker that must send a response in pieces.
+final class RawKafkaListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        if !ok { throw TestFailure("cannot listen: errno \(errno)") }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    deinit { close(fd) }
+
+    /// Waits up to 10 s for the next connection.
+    func accept() throws -> RawKafkaClient {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 10_000) == 1 else { throw TestFailure("no connection within 10 s") }
+        let c = Glibc.accept(fd, nil, nil)
+        if c < 0 { throw TestFailure("accept failed: errno \(errno)") }
+        return RawKafkaClient(fd: c)
     }
 }
 

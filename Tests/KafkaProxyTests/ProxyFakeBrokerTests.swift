@@ -177,6 +177,70 @@ import Testing
         await upstream.stop()
     }
 
+    /// A large response is forwarded as it arrives (cut-through): the client reads its first part
+    /// while the broker still holds the rest back. The capture still gets the whole frame, and the
+    /// responses around it (small, and large but arriving at once) are framed as usual.
+    @Test func largeResponsesReachTheClientAsTheyArrive() async throws {
+        let broker = try RawKafkaListener()
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
+        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let upstream = try broker.accept()
+
+        func response(correlationId: Int32, bytes: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            withUnsafeBytes(of: Int32(bytes).bigEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: correlationId.bigEndian) { out.append(contentsOf: $0) }
+            out += (0..<(bytes - 4)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            return out
+        }
+        let big = response(correlationId: 1, bytes: 1_000_000)
+        let small = response(correlationId: 2, bytes: 100)
+        let bigAtOnce = response(correlationId: 3, bytes: 200_000)
+        for c in Int32(1)...3 { try client.send(request: FetchRequest(), apiKey: 1, version: 11, correlationId: c) }
+        for _ in 1...3 { _ = try #require(try upstream.readFrame()) }
+
+        // 1. The first 100 KB of a 1 MB response reach the client before the broker sends the rest.
+        try upstream.sendRaw(Array(big[..<100_000]))
+        let head = try #require(try client.readExactly(100_000))
+        #expect(head == Array(big[..<100_000]))
+        try upstream.sendRaw(Array(big[100_000...]) + small + bigAtOnce)
+        let rest = try #require(try client.readExactly(big.count - 100_000))
+        #expect(rest == Array(big[100_000...]))
+        // 2. What follows is framed as usual.
+        #expect(try client.readFrame().map { Array($0.readableBytesView) } == Array(small[4...]))
+        #expect(try client.readFrame().map { Array($0.readableBytesView) } == Array(bigAtOnce[4...]))
+        // 3. The capture holds each response whole, in order.
+        #expect(await sink.waitUntil { $0.frames.filter { $0.direction == .response }.count == 3 })
+        let responses = sink.frames.filter { $0.direction == .response }.map { Array($0.payload.readableBytesView) }
+        #expect(responses == [Array(big[4...]), Array(small[4...]), Array(bigAtOnce[4...])])
+        #expect(proxy.statistics.snapshot.latency[1]?.count == 3)
+        await proxy.stop()
+    }
+
+    /// The broker dies in the middle of a streamed response: the client has part of it, and the
+    /// capture says what happened.
+    @Test func brokerClosingMidStreamIsRecorded() async throws {
+        let broker = try RawKafkaListener()
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
+        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let upstream = try broker.accept()
+        try client.send(request: FetchRequest(), apiKey: 1, version: 11, correlationId: 1)
+        _ = try #require(try upstream.readFrame())
+        var partial: [UInt8] = []
+        withUnsafeBytes(of: Int32(500_000).bigEndian) { partial.append(contentsOf: $0) }
+        withUnsafeBytes(of: Int32(1).bigEndian) { partial.append(contentsOf: $0) }
+        partial += [UInt8](repeating: 9, count: 60_000)
+        try upstream.sendRaw(partial)
+        #expect(try client.readExactly(partial.count) == partial)
+        shutdown(upstream.fd, Int32(SHUT_RDWR))
+        #expect(client.waitForClose())
+        #expect(await sink.waitUntil { $0.events.contains { $0.message.contains("in the middle of a response") } })
+        #expect(sink.closes.contains { $0.closedBy == .broker })
+        await proxy.stop()
+    }
+
     @Test func unreachableUpstreamClosesTheClientAndKeepsServing() async throws {
         // A port that was free a moment ago: nothing listens there.
         let closed = try await FakeBroker(group: group) { _ in nil }
