@@ -2,8 +2,8 @@
 """Benchmark (not a test): librdkafka (confluent-kafka) produce and consume throughput with 1 KB
 messages and request latency, direct to Tansu, through a bare NIO relay (the floor: `kafkatape-bench
 relay`), and through `kafkatape record` (capture off, on, flight recorder), in one run, reported as
-ratios to direct, with the relay's or proxy's CPU time per message. The targets run in rotation, each
-with its own topic; all but the relay share one broker (the relay gets a second one that advertises it).
+ratios to direct, with the relay's or proxy's CPU time per message. The targets run in rotation (each
+round starting one target later), each with its own topic; all but the relay share one broker (the relay gets a second one that advertises it).
 
   bench_proxy.py KAFKATAPE_BIN [--bench-binary KAFKATAPE_BENCH_BIN] [--messages N] [--rounds R]
                  [--latency-samples S]
@@ -173,7 +173,7 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--bench-binary", help="kafkatape-bench, for the bare relay target")
     ap.add_argument("--messages", type=int, default=100000)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--latency-samples", type=int, default=2000)
     ap.add_argument("--idle-connections", type=int, default=1000)
     args = ap.parse_args()
@@ -201,7 +201,9 @@ def main():
         t = iter(topics)
         try:
             for r in range(args.rounds):
-                for target in targets:
+                # Each round starts at the next target, so every target runs in every position once
+                # in len(targets) rounds (the broker holds more data as the run goes on).
+                for target in targets[r % len(targets):] + targets[:r % len(targets)]:
                     topic = next(t)
                     proxy = None
                     pid = None

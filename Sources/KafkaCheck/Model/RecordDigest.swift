@@ -113,6 +113,12 @@ struct ContentHasher {
         h = ((h << 27) | (h >> 37)) &* Self.p1 &+ 0x52DC_E729
     }
 
+    @inline(__always) private static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 {
+        var a = acc &+ input &* p2
+        a = (a << 31) | (a >> 33)
+        return a &* p1
+    }
+
     mutating func add(_ buffer: ByteBuffer?) {
         guard let buffer else {
             mix(0xFFFF_FFFF_FFFF_FFFF)
@@ -121,6 +127,22 @@ struct ContentHasher {
         mix(UInt64(buffer.readableBytes))
         buffer.withUnsafeReadableBytes { raw in
             var i = 0
+            // Long values: four independent lanes of 8 bytes (xxHash64's rounds), so the multiplies
+            // overlap instead of waiting on one another; then the lanes are mixed in.
+            if raw.count >= 32 {
+                var v1 = h &+ Self.p1 &+ Self.p2, v2 = h &+ Self.p2, v3 = h, v4 = h &- Self.p1
+                while i + 32 <= raw.count {
+                    v1 = Self.round(v1, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    v2 = Self.round(v2, raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+                    v3 = Self.round(v3, raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+                    v4 = Self.round(v4, raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                    i += 32
+                }
+                mix(v1)
+                mix(v2)
+                mix(v3)
+                mix(v4)
+            }
             while i + 8 <= raw.count {
                 mix(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 i += 8
