@@ -307,7 +307,10 @@ class Moto:
         return f"http://{LOCALHOST}:{self.port}"
 
     def start(self) -> "Moto":
-        server = shutil.which("moto_server") or os.path.join(os.path.dirname(sys.executable), "moto_server")
+        # The moto_server of this Python (a venv's) first, then PATH.
+        server = os.path.join(os.path.dirname(sys.executable), "moto_server")
+        if not os.access(server, os.X_OK):
+            server = shutil.which("moto_server") or server
         if not os.access(server, os.X_OK):
             raise TansuError("moto_server not found: `pip install 'moto[server]'` (tools/setup does)")
         self.port = free_port()
