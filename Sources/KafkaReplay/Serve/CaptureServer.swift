@@ -43,6 +43,8 @@ public final class CaptureServer: Sendable {
         var liveChannels: [UInt64: any Channel] = [:]
         var nextConnectionId: UInt64 = 1
         var stopping = false
+        /// `playedThroughPromise` was completed (it is completed exactly once).
+        var promiseCompleted = false
         var finished = false
     }
 
@@ -72,8 +74,19 @@ public final class CaptureServer: Sendable {
     }
 
     deinit {
-        // A server dropped without stop() must not leave its promise unfulfilled.
-        playedThroughPromise.fail(ServeError.stopped)
+        // A server dropped without stop() must not leave its promise unfulfilled. (After stop() it is
+        // already completed, and an owned event loop group is gone: completing it again would try to
+        // schedule on a loop that has shut down.)
+        completePlayedThrough(.failure(ServeError.stopped))
+    }
+
+    /// Completes `playedThroughPromise` the first time only.
+    private func completePlayedThrough(_ result: Result<Void, any Error>) {
+        let first = state.withLockedValue { s -> Bool in
+            defer { s.promiseCompleted = true }
+            return !s.promiseCompleted
+        }
+        if first { playedThroughPromise.completeWith(result) }
     }
 
     /// The bootstrap listener's port (the real one when configured with port 0).
@@ -142,7 +155,7 @@ public final class CaptureServer: Sendable {
             return all
         }
         for c in channels { try? await c.close() }
-        playedThroughPromise.fail(ServeError.stopped)
+        completePlayedThrough(.failure(ServeError.stopped))
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 
@@ -179,7 +192,7 @@ public final class CaptureServer: Sendable {
             $0.matcher.connectionClosed(id)
             return checkPlayedThrough(&$0)
         }
-        if done { playedThroughPromise.succeed(()) }
+        if done { completePlayedThrough(.success(())) }
     }
 
     /// With `loop`, starts over; without, reports completion once.
