@@ -71,3 +71,51 @@ struct SWARTests {
         }
     }
 }
+
+/// Record sets go to JSON straight from one event description (`KafkaRecords.render`); the tree the
+/// same description builds renders to the same bytes, compact and pretty, at any nesting depth.
+struct RecordsJSONTests {
+    static func sets() throws -> [(String, ByteBuffer)] {
+        let records = [
+            KafkaRecord(offset: 10, timestamp: 1_700_000_000_000, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v \"quoted\"\n"),
+                        headers: [KafkaRecordHeader(key: "h", value: ByteBuffer(bytes: [0, 1, 2])), KafkaRecordHeader(key: "n", value: nil)]),
+            KafkaRecord(offset: 11, timestamp: 1_700_000_000_001, key: nil, value: nil),
+            KafkaRecord(offset: 12, timestamp: 1_700_000_000_002, key: ByteBuffer(), value: ByteBuffer(bytes: [0xff, 0xfe])),
+        ]
+        var out: [(String, ByteBuffer)] = []
+        for codec in KafkaCompression.allCases {
+            out.append(("\(codec)", try KafkaRecords.encodeBatch(KafkaRecordBatch(baseOffset: 10, records: records), compression: codec)))
+        }
+        var twoBatches = try KafkaRecords.encodeBatch(KafkaRecordBatch(baseOffset: 10, records: records), compression: .none)
+        var second = try KafkaRecords.encodeBatch(KafkaRecordBatch(baseOffset: 13, records: [KafkaRecord(offset: 13, value: ByteBuffer(string: "x"))]), compression: .lz4)
+        twoBatches.writeBuffer(&second)
+        out.append(("two batches", twoBatches))
+        out.append(("truncated tail", twoBatches.getSlice(at: 0, length: twoBatches.readableBytes - 7)!))
+        var key = ByteBuffer()
+        key.writeInteger(Int16(0))
+        key.writeInteger(Int16(0))  // ABORT
+        var value = ByteBuffer()
+        value.writeInteger(Int16(0))
+        value.writeInteger(Int32(3))
+        out.append(("control", try KafkaRecords.encodeBatch(
+            KafkaRecordBatch(baseOffset: 40, attributes: 0x30, producerId: 9, producerEpoch: 1, records: [KafkaRecord(offset: 40, timestamp: 1, key: key, value: value)]),
+            compression: .none)))
+        out.append(("garbage", ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 9, 9, 9, 9, 9])))
+        out.append(("empty", ByteBuffer()))
+        return out
+    }
+
+    @Test(arguments: [false, true])
+    func streamedJSONEqualsTheTreesJSON(_ pretty: Bool) throws {
+        for (name, set) in try Self.sets() {
+            for wrap in [{ (v: KafkaValue) in v }, { v in .object(KafkaObject([("a", .array([.int(1), v]))])) }] {
+                let streamed = KafkaJSON.render(wrap(.records(set)), pretty: pretty)
+                let viaTree = KafkaJSON.render(wrap(KafkaRecords.kafkaValue(set)), pretty: pretty)
+                #expect(streamed == viaTree, "\(name)")
+                #expect((try? JSONSerialization.jsonObject(with: Data(streamed.utf8))) != nil, "\(name): \(streamed)")
+            }
+        }
+        let control = try #require(try Self.sets().first { $0.0 == "control" }?.1)
+        #expect(KafkaJSON.render(.records(control)).contains(#""control":{"version":0,"type":"abort","coordinatorEpoch":3}"#))
+    }
+}

@@ -14,63 +14,93 @@ extension KafkaRecords {
     /// `{"batches": [...], "truncatedTailBytes": n}`. On a decoding error it is
     /// `{"error": description, "bytes": raw}`; this never throws.
     public static func kafkaValue(_ buffer: ByteBuffer) -> KafkaValue {
+        var tree = KafkaValueTreeBuilder()
+        render(buffer, into: &tree)
+        return tree.result
+    }
+
+    public static func kafkaValue(_ batch: KafkaRecordBatch) -> KafkaValue {
+        var tree = KafkaValueTreeBuilder()
+        render(batch, into: &tree)
+        return tree.result
+    }
+
+    /// The one description of the rendering above, as events.
+    static func render<W: KafkaValueWriter>(_ buffer: ByteBuffer, into w: inout W) {
         let set: KafkaRecordSet
         do {
             set = try decode(buffer)
         } catch {
-            return .object(KafkaObject([("error", .string(error.description)), ("bytes", .bytes(buffer))]))
+            w.beginObject()
+            w.field("error", error.description)
+            w.field("bytes", buffer)
+            w.endObject()
+            return
         }
-        let batches = KafkaValue.array(set.batches.map(kafkaValue(_:)))
-        guard set.truncatedTailBytes != 0 else { return batches }
-        return .object(
-            KafkaObject([("batches", batches), ("truncatedTailBytes", .int(Int64(set.truncatedTailBytes)))]))
+        let truncated = set.truncatedTailBytes != 0
+        if truncated {
+            w.beginObject()
+            w.key("batches")
+        }
+        w.beginArray()
+        for batch in set.batches { render(batch, into: &w) }
+        w.endArray()
+        if truncated {
+            w.field("truncatedTailBytes", Int64(set.truncatedTailBytes))
+            w.endObject()
+        }
     }
 
-    public static func kafkaValue(_ batch: KafkaRecordBatch) -> KafkaValue {
-        var o = KafkaObject()
-        o.fields.reserveCapacity(20)
-        o.append("baseOffset", .int(batch.baseOffset))
-        o.append("batchLength", .int(Int64(batch.batchLength)))
-        o.append("partitionLeaderEpoch", .int(Int64(batch.partitionLeaderEpoch)))
-        o.append("magic", .int(Int64(batch.magic)))
-        o.append("crc", .int(Int64(batch.crc)))
-        o.append("crcValid", .bool(batch.crcValid))
-        o.append("attributes", .int(Int64(batch.attributes)))
-        o.append("compression", .string(batch.compression.name))
-        o.append("timestampType", .string(batch.timestampType.name))
-        o.append("transactional", .bool(batch.isTransactional))
-        o.append("control", .bool(batch.isControl))
-        o.append("lastOffsetDelta", .int(Int64(batch.lastOffsetDelta)))
-        o.append("recordCount", .int(Int64(batch.records.count)))
-        o.append("baseTimestamp", .int(batch.baseTimestamp))
-        o.append("maxTimestamp", .int(batch.maxTimestamp))
-        o.append("producerId", .int(batch.producerId))
-        o.append("producerEpoch", .int(Int64(batch.producerEpoch)))
-        o.append("baseSequence", .int(Int64(batch.baseSequence)))
-        let control = batch.isControl
-        o.append("records", .array(batch.records.map { kafkaValue($0, control: control) }))
-        return .object(o)
+    static func render<W: KafkaValueWriter>(_ batch: KafkaRecordBatch, into w: inout W) {
+        w.beginObject()
+        w.field("baseOffset", batch.baseOffset)
+        w.field("batchLength", Int64(batch.batchLength))
+        w.field("partitionLeaderEpoch", Int64(batch.partitionLeaderEpoch))
+        w.field("magic", Int64(batch.magic))
+        w.field("crc", Int64(batch.crc))
+        w.field("crcValid", batch.crcValid)
+        w.field("attributes", Int64(batch.attributes))
+        w.field("compression", batch.compression.name)
+        w.field("timestampType", batch.timestampType.name)
+        w.field("transactional", batch.isTransactional)
+        w.field("control", batch.isControl)
+        w.field("lastOffsetDelta", Int64(batch.lastOffsetDelta))
+        w.field("recordCount", Int64(batch.records.count))
+        w.field("baseTimestamp", batch.baseTimestamp)
+        w.field("maxTimestamp", batch.maxTimestamp)
+        w.field("producerId", batch.producerId)
+        w.field("producerEpoch", Int64(batch.producerEpoch))
+        w.field("baseSequence", Int64(batch.baseSequence))
+        w.key("records")
+        w.beginArray()
+        for record in batch.records { render(record, control: batch.isControl, into: &w) }
+        w.endArray()
+        w.endObject()
     }
 
-    static func kafkaValue(_ record: KafkaRecord, control: Bool) -> KafkaValue {
-        var o = KafkaObject()
-        o.append("offset", .int(record.offset))
-        o.append("timestamp", .int(record.timestamp))
-        o.append("key", record.key.map { .bytes($0) } ?? .null)
-        o.append("value", record.value.map { .bytes($0) } ?? .null)
-        o.append(
-            "headers",
-            .array(
-                record.headers.map { h in
-                    .object(KafkaObject([("key", .string(h.key)), ("value", h.value.map { .bytes($0) } ?? .null)]))
-                }))
+    static func render<W: KafkaValueWriter>(_ record: KafkaRecord, control: Bool, into w: inout W) {
+        w.beginObject()
+        w.field("offset", record.offset)
+        w.field("timestamp", record.timestamp)
+        w.field("key", record.key)
+        w.field("value", record.value)
+        w.key("headers")
+        w.beginArray()
+        for h in record.headers {
+            w.beginObject()
+            w.field("key", h.key)
+            w.field("value", h.value)
+            w.endObject()
+        }
+        w.endArray()
         if control, let c = KafkaControlRecord(record) {
-            var co = KafkaObject()
-            co.append("version", .int(Int64(c.version)))
-            co.append("type", .string(c.typeName))
-            if let epoch = c.coordinatorEpoch { co.append("coordinatorEpoch", .int(Int64(epoch))) }
-            o.append("control", .object(co))
+            w.key("control")
+            w.beginObject()
+            w.field("version", Int64(c.version))
+            w.field("type", c.typeName)
+            if let epoch = c.coordinatorEpoch { w.field("coordinatorEpoch", Int64(epoch)) }
+            w.endObject()
         }
-        return .object(o)
+        w.endObject()
     }
 }

@@ -64,6 +64,11 @@ struct JSONBytes {
         out.reserveCapacity(4096)
     }
 
+    /// A writer continuing `other`'s bytes (moved, not copied; `other` is left empty).
+    init(taking other: inout JSONBytes) {
+        swap(&out, &other.out)
+    }
+
     mutating func write(_ value: KafkaValue, pretty: Bool, indent: Int) {
         switch value {
         case .null: literal("null")
@@ -74,7 +79,11 @@ struct JSONBytes {
         case .string(let s): string(s)
         case .uuid(let u): string(u.description)
         case .bytes(let b): bytes(b, pretty: pretty, indent: indent)
-        case .records(let b): write(KafkaRecords.kafkaValue(b), pretty: pretty, indent: indent)
+        case .records(let b):
+            // Straight to JSON, without building the records' tree.
+            var stream = JSONStreamWriter(json: JSONBytes(taking: &self), pretty: pretty, indent: indent)
+            KafkaRecords.render(b, into: &stream)
+            swap(&out, &stream.json.out)
         case .array(let a):
             if a.isEmpty {
                 literal("[]")
