@@ -43,21 +43,10 @@ def serve(binary, capture):
 
 def record_session(binary, path, n):
     from confluent_kafka import Consumer, Producer, TopicPartition
-    from kafkatape_testkit import free_port
-    import signal
-    import socket
+    from bench_proxy import start_proxy, stop_process
     import time
     with Tansu() as broker:
-        port = free_port()
-        rec = subprocess.Popen([binary, "record", "--listen", f"127.0.0.1:{port}", "--upstream", broker.bootstrap,
-                                "--out", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        rec, port = start_proxy(binary, broker.port, "on", path)
         bootstrap = f"127.0.0.1:{port}"
         p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": 1})
         for i in range(n):
@@ -70,8 +59,7 @@ def record_session(binary, path, n):
         while got < n and time.time() < deadline:
             got += sum(1 for m in c.consume(100, 1) if not m.error())
         c.close()
-        rec.send_signal(signal.SIGINT)
-        rec.wait(30)
+        stop_process(rec)
 
 
 def main():
