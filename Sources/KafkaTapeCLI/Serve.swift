@@ -98,6 +98,9 @@ extension KafkaTape {
                 rules: .standard(ignoring: patterns, strict: strict), latency: latencyMode)
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .info  // misses, as they happen
+            // Signal handling goes in before anything is announced: a SIGINT sent as soon as the
+            // "listening" line appears must not find SIGINT ignored and no handler yet (it was lost).
+            let termination = Termination()
             let server = CaptureServer(session: session, configuration: configuration, logger: logger)
             do {
                 try await server.start()
@@ -109,19 +112,13 @@ extension KafkaTape {
             stderr(
                 "serving \(capture): listening on \(listenAddress.host):\(server.bootstrapPort)"
                     + (nodes.isEmpty ? "" : " (\(nodes.joined(separator: ", ")))"))
-            let reason = await Self.waitForSignalOrCompletion(server)
+            server.playedThrough.whenSuccess { termination.fire("session played through") }
+            let reason = await termination.wait()
             stderr("serving: \(reason), stopping")
             await server.stop()
             let report = server.report
             for line in report.summaryLines { print(line) }
             if !report.misses.isEmpty { throw FindingsExit() }
-        }
-
-        /// Suspends until SIGINT/SIGTERM, or until the session was played through (without --loop).
-        static func waitForSignalOrCompletion(_ server: CaptureServer) async -> String {
-            let termination = Termination()
-            server.playedThrough.whenSuccess { termination.fire("session played through") }
-            return await termination.wait()
         }
     }
 }

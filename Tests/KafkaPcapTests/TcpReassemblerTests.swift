@@ -249,4 +249,18 @@ struct Piece {
         #expect(sink.gaps.map(\.offset) == [100])
         #expect(sink.gaps.map(\.length) == [200])
     }
+
+    /// The ACK of the FIN captured before the FIN (packets reordered across CPUs): the FIN's sequence
+    /// number is no missing byte. (Seen in a tcpdump of loopback: "gaps: 1 (1 bytes missing)".)
+    @Test func finAcknowledgedBeforeItWasCapturedIsNoGap() {
+        var r = TcpReassembler()
+        var sink = RecordingSink()
+        r.synchronize(initialSequenceNumber: 0)
+        Array(stream[0..<100]).withUnsafeBytes { r.receive(sequenceNumber: 1, payload: $0, timestampNs: 0, into: &sink) }
+        r.acknowledge(102, timestampNs: 1)  // 100 bytes and the FIN
+        [UInt8]().withUnsafeBytes { r.receive(sequenceNumber: 101, payload: $0, fin: true, timestampNs: 2, into: &sink) }
+        r.flush(reason: .captureEnded, timestampNs: 3, into: &sink)
+        #expect(sink.gaps.isEmpty, "\(sink.gaps)")
+        #expect(sink.bytes == Array(stream[0..<100]))
+    }
 }

@@ -131,7 +131,13 @@ public struct TcpReassembler: Sendable {
             return
         }
         let start = offset + delta
-        if fin && finOffset == nil { finOffset = start + Int64(length) }
+        if fin && finOffset == nil {
+            let fin = start + Int64(length)
+            finOffset = fin
+            // The peer's ACK of the FIN can be captured before the FIN itself (loopback captures on
+            // several CPUs reorder packets): the FIN's sequence number is not a byte of the stream.
+            if let a = acknowledgedOffset, a > fin { acknowledgedOffset = fin }
+        }
         guard length > 0 else {
             enforceLimits(timestampNs: timestampNs, into: &sink)
             return
