@@ -44,8 +44,7 @@ final class UpstreamFramer: ChannelInboundHandler {
     }
 
     private func consume(_ chunk: inout ByteBuffer, allocator: ByteBufferAllocator) throws {
-        if var s = streaming {
-            let part = chunk.readSlice(length: min(s.remaining, chunk.readableBytes))!
+        if var s = streaming, let part = chunk.readSlice(length: min(s.remaining, chunk.readableBytes)) {
             connection.forwardStreamed(part)
             s.frame.writeImmutableBuffer(part)
             s.remaining -= part.readableBytes
@@ -76,7 +75,7 @@ final class UpstreamFramer: ChannelInboundHandler {
             connection.mayCutThrough(correlationId: correlationId)
         {
             buffer.moveReaderIndex(forwardBy: 4)
-            let first = buffer.readSlice(length: buffer.readableBytes)!
+            let first = buffer.readSlice(length: buffer.readableBytes) ?? ByteBuffer()
             connection.startStreamed(size: size, first: first)
             var frame = allocator.buffer(capacity: Int(size))
             frame.writeImmutableBuffer(first)
