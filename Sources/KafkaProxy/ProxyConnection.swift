@@ -329,11 +329,13 @@ final class ProxyConnection: @unchecked Sendable {
         clientChannel.write(part, promise: nil)
     }
 
-    /// The broker closed while a streamed response was incomplete: the client got part of it.
+    /// The upstream connection ended while a streamed response was incomplete: the client got part of it.
     func streamedResponseCut(received: Int, missing: Int) {
+        // Closing already: the client or the proxy ended the connection, not the broker.
+        let who = closing ? "the connection was closed" : "the broker closed the connection"
         recordEvent(
             kind: .malformedFrame, connectionId: id,
-            message: "the broker closed the connection in the middle of a response: \(received) bytes were forwarded, \(missing) never came",
+            message: "\(who) in the middle of a response: \(received) bytes were forwarded, \(missing) never came",
             attributes: [.init("side", "broker"), .init("receivedBytes", String(received)), .init("missingBytes", String(missing))])
     }
 
