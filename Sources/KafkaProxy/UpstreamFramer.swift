@@ -45,6 +45,8 @@ final class UpstreamFramer: ChannelInboundHandler {
 
     private func consume(_ chunk: inout ByteBuffer, allocator: ByteBufferAllocator) throws {
         if var s = streaming, let part = chunk.readSlice(length: min(s.remaining, chunk.readableBytes)) {
+            // `s` must hold the only reference to the frame, or every append copies all of it.
+            streaming = nil
             connection.forwardStreamed(part)
             s.frame.writeImmutableBuffer(part)
             s.remaining -= part.readableBytes
@@ -52,7 +54,6 @@ final class UpstreamFramer: ChannelInboundHandler {
                 streaming = s
                 return
             }
-            streaming = nil
             connection.frameFromUpstream(s.frame, forwarded: true)
         }
         guard chunk.readableBytes > 0 else { return }

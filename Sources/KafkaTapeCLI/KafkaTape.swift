@@ -33,12 +33,6 @@ enum Main {
         // A file-size limit (ulimit -f) must fail a capture write with EFBIG, which the writers report
         // like a full disk, instead of killing the proxy and every connection through it.
         signal(SIGXFSZ, SIG_IGN)
-        // A parent can start us with these blocked (the mask survives exec; test runners and some
-        // supervisors do it): record, serve and sniff must still stop on SIGINT/SIGTERM.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopSignals, s) }
-        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         do {
             var command = try KafkaTape.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
