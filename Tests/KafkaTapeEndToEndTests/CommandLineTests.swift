@@ -61,33 +61,11 @@ struct CommandLineTests {
         #expect(remote.stderr.contains("warning: listening on 192.0.2.1:0, not loopback"), "stderr: \(remote.stderr)")
         #expect(remote.stderr.contains("cannot listen on 192.0.2.1:0"))
         // Loopback: no warning (the bind fails on a port that is already taken, so the command still ends).
-        let taken = try PortHolder()
+        let taken = try LoopbackSocket(listening: true)  // binding its port fails
         defer { taken.close() }
         let local = try Harness.run(Harness.kafkatape, args + ["--listen", "127.0.0.1:\(taken.port)"])
         #expect(local.status == 2)
         #expect(!local.stderr.contains("not loopback"), "stderr: \(local.stderr)")
         #expect(local.stderr.contains("cannot listen on 127.0.0.1:\(taken.port)"))
     }
-}
-
-/// A listening socket on a free loopback port, so that binding the same port fails.
-final class PortHolder {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw HarnessError("cannot hold a loopback port") }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    func close() { _ = Glibc.close(fd) }
 }

@@ -30,16 +30,19 @@ enum Harness {
     }
 
     static func freePort() -> Int {
+        guard let socket = try? LoopbackSocket(listening: false) else { return 0 }
+        defer { socket.close() }
+        return socket.port
+    }
+
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        var addr = LoopbackSocket.address(port: port)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     static func tempPath(_ name: String) -> String {
@@ -99,6 +102,39 @@ enum Harness {
         while let r = try reader.next() { records.append(r) }
         return (records, reader)
     }
+}
+
+/// A TCP socket bound to a free port on 127.0.0.1 (listening, or just holding the port).
+final class LoopbackSocket {
+    let fd: Int32
+    let port: Int
+
+    static func address(port: Int) -> sockaddr_in {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return addr
+    }
+
+    init(listening: Bool) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = Self.address(port: 0)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && (!listening || listen(fd, 1) == 0) && getsockname(fd, $0, &len) == 0
+            }
+        }
+        guard ok else {
+            Glibc.close(fd)
+            throw HarnessError("cannot bind a loopback port: errno \(errno)")
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
