@@ -24,6 +24,9 @@ public final class KafkaProxyServer: Sendable {
     let state = NIOLockedValueBox(State())
 
     struct NodeListener {
+        /// What the broker advertised for the node.
+        var advertised: HostPort
+        /// Where connections to the node really go (`--upstream-node`, else the advertised address).
         var upstream: HostPort
         var port: Int
         var channel: (any Channel)?
@@ -147,15 +150,17 @@ public final class KafkaProxyServer: Sendable {
     /// Ensures a listener exists for an upstream node and returns its proxy port. A node whose
     /// upstream address changed keeps its listener; new connections go to the new address.
     func ensureNodeListener(_ endpoint: KafkaEndpoint, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
-        let upstream = HostPort(host: endpoint.host, port: Int(endpoint.port))
+        let advertised = HostPort(host: endpoint.host, port: Int(endpoint.port))
+        let upstream = configuration.upstreamNodes.address(forNode: endpoint.nodeId) ?? advertised
         enum Decision {
             case existing(EventLoopFuture<Int>, changed: Bool, port: Int)
             case bind(port: Int, promise: EventLoopPromise<Int>)
         }
         let decision: Decision = state.withLockedValue { s in
             if var existing = s.nodes[endpoint.nodeId] {
-                let changed = existing.upstream != upstream
+                let changed = existing.advertised != advertised
                 if changed {
+                    existing.advertised = advertised
                     existing.upstream = upstream
                     s.nodes[endpoint.nodeId] = existing
                 }
@@ -164,13 +169,14 @@ public final class KafkaProxyServer: Sendable {
             let wanted =
                 configuration.derivedNodePort(nodeId: endpoint.nodeId, bootstrapPort: s.bootstrapPort) ?? 0
             let promise = eventLoop.makePromise(of: Int.self)
-            s.nodes[endpoint.nodeId] = NodeListener(upstream: upstream, port: wanted, channel: nil, ready: promise.futureResult)
+            s.nodes[endpoint.nodeId] = NodeListener(
+                advertised: advertised, upstream: upstream, port: wanted, channel: nil, ready: promise.futureResult)
             // Bind below, outside the lock; complete the promise from there.
             return .bind(port: wanted, promise: promise)
         }
         switch decision {
         case .existing(let ready, let changed, let port):
-            if changed { recordMapping(nodeId: endpoint.nodeId, upstream: upstream, proxyPort: port) }
+            if changed { recordMapping(nodeId: endpoint.nodeId, advertised: advertised, upstream: upstream, proxyPort: port) }
             return ready.hop(to: eventLoop)
         case .bind(let port, let promise):
             makeListener(host: configuration.listen.host, port: port, nodeId: endpoint.nodeId).whenComplete { result in
@@ -183,7 +189,7 @@ public final class KafkaProxyServer: Sendable {
                         return $0.stopping
                     }
                     if stopping { channel.close(promise: nil) }
-                    self.recordMapping(nodeId: endpoint.nodeId, upstream: upstream, proxyPort: bound)
+                    self.recordMapping(nodeId: endpoint.nodeId, advertised: advertised, upstream: upstream, proxyPort: bound)
                     self.logger.info(
                         "node listener", metadata: ["node": "\(endpoint.nodeId)", "port": "\(bound)", "upstream": "\(upstream)"])
                     promise.succeed(bound)
@@ -216,12 +222,23 @@ public final class KafkaProxyServer: Sendable {
         record(.event(EventRecord(time: now(), connectionId: connectionId, kind: kind, message: message, attributes: attributes, payload: payload)))
     }
 
-    func recordMapping(nodeId: Int32, upstream: HostPort, proxyPort: Int) {
+    /// The mapping keeps what the broker advertised; when `--upstream-node` sends the node elsewhere,
+    /// an `upstream-override` event says where (each connection's opened record has the address used).
+    func recordMapping(nodeId: Int32, advertised: HostPort, upstream: HostPort, proxyPort: Int) {
         record(
             .addressMapping(
                 AddressMappingRecord(
-                    time: now(), nodeId: nodeId, upstreamHost: upstream.host, upstreamPort: Int32(upstream.port),
+                    time: now(), nodeId: nodeId, upstreamHost: advertised.host, upstreamPort: Int32(advertised.port),
                     proxyHost: configuration.effectiveAdvertiseHost, proxyPort: Int32(proxyPort))))
+        if advertised != upstream {
+            recordEvent(
+                kind: .upstreamOverride, connectionId: nil,
+                message: "node \(nodeId) advertised \(advertised); connecting to \(upstream) instead (--upstream-node)",
+                attributes: [
+                    EventRecord.Attribute("node", "\(nodeId)"), EventRecord.Attribute("advertised", advertised.description),
+                    EventRecord.Attribute("used", upstream.description),
+                ])
+        }
     }
 
     func captureBecameWritable() {

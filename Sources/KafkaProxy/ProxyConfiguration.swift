@@ -12,6 +12,8 @@ public struct ProxyConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// Explicit proxy port per upstream node id; others are derived from the bootstrap port.
     public var nodePorts: [Int32: Int]
+    /// Where to connect for upstream nodes instead of the address the broker advertises (`--upstream-node`).
+    public var upstreamNodes: NodeAddressMap
     /// Keep SASL and delegation-token payloads in the capture instead of redacting them.
     public var keepCredentials: Bool
     /// Connect timeout to the upstream.
@@ -29,7 +31,7 @@ public struct ProxyConfiguration: Sendable {
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
-        keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0,
+        upstreamNodes: NodeAddressMap = NodeAddressMap(), keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0,
         ringBytes: Int? = nil, triggers: [FlightTrigger] = [], tls: ProxyTLS = ProxyTLS()
     ) {
         self.tls = tls
@@ -42,6 +44,7 @@ public struct ProxyConfiguration: Sendable {
         self.advertiseHost = advertiseHost
         self.maxFrameBytes = maxFrameBytes
         self.nodePorts = nodePorts
+        self.upstreamNodes = upstreamNodes
         self.keepCredentials = keepCredentials
         self.connectTimeoutMs = connectTimeoutMs
     }

@@ -14,7 +14,10 @@ struct KafkaTape: AsyncParsableCommand {
             Exit codes: 0 success, 1 findings, 2 usage or input error (with a one-line message on stderr).
             """,
         version: version,
-        subcommands: [Apis.self, Record.self, Dump.self, Stats.self, Replay.self, Serve.self, Diff.self, Pcap.self, Sniff.self, Check.self]
+        subcommands: [
+            Apis.self, Record.self, Dump.self, Stats.self, Replay.self, Serve.self, Diff.self, Matrix.self, Pcap.self, Sniff.self,
+            Check.self,
+        ]
     )
 }
 

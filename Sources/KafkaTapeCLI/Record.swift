@@ -15,6 +15,9 @@ extension KafkaTape {
                 and DescribeCluster answers are rewritten so every connection keeps going through the proxy: \
                 upstream node N gets its own listener on --listen's port + 1 + N (or --node-port N=PORT).
                 The capture stores what the broker actually sent; rewrites are recorded separately.
+                --upstream-node NODE=HOST:PORT connects to a node somewhere else than where the broker says (the \
+                capture keeps both: the advertised address in the node's mapping, the one used in each connection and \
+                an upstream-override event).
                 Runs until SIGINT or SIGTERM, then flushes the capture and prints a summary.
                 SASL and delegation-token payloads are redacted in the capture unless --keep-credentials.
                 """)
@@ -42,6 +45,13 @@ extension KafkaTape {
 
         @Option(name: .customLong("node-port"), help: "Proxy port for an upstream node, NODE=PORT (repeatable).")
         var nodePorts: [String] = []
+
+        @Option(
+            name: .customLong("upstream-node"),
+            help: ArgumentHelp(
+                "Connect to broker node NODE at HOST:PORT instead of the address it advertises (repeatable; NODE a node id or * for every node). For gateways that advertise an address you cannot reach, e.g. SeaweedFS's, which always says 127.0.0.1:9093.",
+                valueName: "NODE=HOST:PORT"))
+        var upstreamNodes: [String] = []
 
         @Flag(help: "Keep SASL and delegation-token payloads in the capture instead of redacting them.")
         var keepCredentials = false
@@ -103,6 +113,7 @@ extension KafkaTape {
             guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
             if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
             _ = try parsedNodePorts()
+            _ = try parsedUpstreamNodes()
             _ = try parsedFaults()
             _ = try parsedTriggers()
             if let ringBytes, ringBytes < 1024 { throw ValidationError("--ring-bytes must be at least 1024") }
@@ -132,6 +143,12 @@ extension KafkaTape {
             }
         }
 
+        func parsedUpstreamNodes() throws -> NodeAddressMap {
+            do { return try NodeAddressMap(parsing: upstreamNodes, option: "--upstream-node") } catch {
+                throw ValidationError(error.description)
+            }
+        }
+
         func parsedNodePorts() throws -> [Int32: Int] {
             var result: [Int32: Int] = [:]
             for spec in nodePorts {
@@ -148,7 +165,8 @@ extension KafkaTape {
             guard let listenAddress = HostPort(listen), let upstreamAddress = HostPort(upstream) else { return }
             let config = ProxyConfiguration(
                 listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
-                maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), keepCredentials: keepCredentials,
+                maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), upstreamNodes: try parsedUpstreamNodes(),
+                keepCredentials: keepCredentials,
                 faults: try parsedFaults(), seed: seed, ringBytes: ringBytes, triggers: try parsedTriggers(),
                 tls: try makeTLS())
             if !listenAddress.isLoopback {

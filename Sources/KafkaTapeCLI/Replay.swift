@@ -43,6 +43,13 @@ extension KafkaTape {
         @Option(name: .customLong("connection"), help: "Replay only this recorded connection id (repeatable).")
         var connections: [UInt64] = []
 
+        @Option(
+            name: .customLong("target-node"),
+            help: ArgumentHelp(
+                "Connect to the target's node NODE at HOST:PORT instead of the address its Metadata advertises (repeatable; NODE a node id or * for every node).",
+                valueName: "NODE=HOST:PORT"))
+        var targetNodes: [String] = []
+
         @Option(help: "Seconds a request may wait for its answer before the replay gives up.")
         var timeout: Double = 60
 
@@ -51,8 +58,17 @@ extension KafkaTape {
 
         func validate() throws {
             guard HostPort(target) != nil else { throw ValidationError("--target must be HOST:PORT, got '\(target)'") }
-            guard ReplayPace(pace) != nil else { throw ValidationError("--pace must be fast, original or a positive factor, got '\(pace)'") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            guard ReplayPace(pace) != nil else { throw ValidationError("--pace must be fast, original or a factor from 0.001 to 1000000, got '\(pace)'") }
+            guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+                throw ValidationError("--timeout must be a number of seconds between 0 and 86400, got '\(timeout)'")
+            }
+            _ = try parsedTargetNodes()
+        }
+
+        func parsedTargetNodes() throws -> NodeAddressMap {
+            do { return try NodeAddressMap(parsing: targetNodes, option: "--target-node") } catch {
+                throw ValidationError(error.description)
+            }
         }
 
         func run() async throws {
@@ -85,7 +101,7 @@ extension KafkaTape {
             }
             let configuration = ReplayConfiguration(
                 target: targetAddress, pace: replayPace, connections: Set(connections),
-                responseTimeoutMs: Int64(timeout * 1000))
+                responseTimeoutMs: Int64(timeout * 1000), targetNodes: try parsedTargetNodes())
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
             let progress: ProgressLine? = isatty(STDERR_FILENO) != 0 ? ProgressLine() : nil

@@ -25,6 +25,9 @@ public struct EventRecord: Hashable, Sendable {
         public static let gap: Kind = "gap"
         /// A frame's payload was redacted.
         public static let redaction: Kind = "redaction"
+        /// A broker node is reached at another address than the one it advertised (`--upstream-node`,
+        /// `--target-node`); attributes `node`, `advertised`, `used`.
+        public static let upstreamOverride: Kind = "upstream-override"
     }
 
     /// An ordered key/value pair; keys may repeat.

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Frames from the target to the engine.
+/// Frames from the target to the engine (the engine learns of the close from the channel's close future).
 final class ReplayChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -14,11 +14,6 @@ final class ReplayChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         engine.responseArrived(index, payload: unwrapInboundIn(data), channel: context.channel)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        engine.channelClosed(index, channel: context.channel)
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -16,10 +16,16 @@ public enum ReplayPace: Hashable, Sendable, CustomStringConvertible {
         case "fast": self = .fast
         case "original": self = .original
         default:
-            guard let f = Double(text), f.isFinite, f > 0 else { return nil }
+            // A factor far from 1 would stretch a recorded gap past what a 64-bit nanosecond clock holds.
+            guard let f = Double(text), f.isFinite, f >= Self.minimumFactor, f <= Self.maximumFactor else { return nil }
             self = f == 1 ? .original : .scaled(f)
         }
     }
+
+    /// The slowest factor `--pace` takes (a thousand times slower than recorded).
+    public static let minimumFactor = 0.001
+    /// The fastest factor `--pace` takes.
+    public static let maximumFactor = 1_000_000.0
 
     /// The speed factor, or nil for `fast`.
     var factor: Double? {
@@ -51,11 +57,16 @@ public struct ReplayConfiguration: Sendable {
     /// How long a request may wait for its response before replay gives up.
     public var responseTimeoutMs: Int64
     public var maxFrameBytes: Int
+    /// Where to connect for the target's nodes instead of the addresses its Metadata advertises
+    /// (`--target-node`).
+    public var targetNodes: NodeAddressMap
 
     public init(
         target: HostPort, pace: ReplayPace = .fast, connections: Set<UInt64> = [], connectTimeoutMs: Int64 = 5_000,
-        responseTimeoutMs: Int64 = 60_000, maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes
+        responseTimeoutMs: Int64 = 60_000, maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes,
+        targetNodes: NodeAddressMap = NodeAddressMap()
     ) {
+        self.targetNodes = targetNodes
         self.target = target
         self.pace = pace
         self.connections = connections

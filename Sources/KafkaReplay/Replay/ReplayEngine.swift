@@ -104,11 +104,28 @@ final class ReplayEngine: @unchecked Sendable {
         var earliest: UInt64?
         let now = clock.now().monotonicNs
         for c in connections where !c.finished {
+            if c.steps.isEmpty && c.channel == nil && !c.connecting {
+                // A connection without requests: opened once its place in the order comes, then closed.
+                let open = plan.opens[c.index]
+                guard open.dependencies.allSatisfy({ connections[$0.connection].responded[$0.step] }) else { continue }
+                if let factor = configuration.pace.factor {
+                    let scaled = Double(open.offsetNs) / factor
+                    let due = startNs &+ (scaled < 1.8e19 ? UInt64(scaled) : UInt64.max / 2)
+                    if due > now {
+                        earliest = min(earliest ?? due, due)
+                        continue
+                    }
+                }
+                connect(c)
+                guard failure == nil else { return }
+                continue
+            }
             sending: while !c.allSent {
                 let step = c.steps[c.nextStep]
                 guard dependenciesMet(step) else { break }
                 if let factor = configuration.pace.factor {
-                    let due = startNs &+ UInt64(Double(step.offsetNs) / factor)
+                    let scaled = Double(step.offsetNs) / factor
+                    let due = startNs &+ (scaled < 1.8e19 ? UInt64(scaled) : UInt64.max / 2)
                     if due > now {
                         earliest = min(earliest ?? due, due)
                         break
@@ -147,6 +164,8 @@ final class ReplayEngine: @unchecked Sendable {
     /// back. The recorded client closed it then (or the capture ended): close it the same way.
     func finishIfDone(_ c: Connection) {
         guard c.allSent, c.requiredOutstanding == 0, !c.finished else { return }
+        // A connection without requests is done once it has been opened.
+        if c.steps.isEmpty && c.channel == nil { return }
         c.finished = true
         if let channel = c.channel, c.recorded.closed != nil {
             c.closedByUs = true
@@ -160,6 +179,7 @@ final class ReplayEngine: @unchecked Sendable {
         guard c.recorded.nodeId >= 0 else { return configuration.target }
         let node = Int32(
             truncatingIfNeeded: bindings.mapped(.node, .int(Int64(c.recorded.nodeId)))?.intValue ?? Int64(c.recorded.nodeId))
+        if let forced = configuration.targetNodes.address(forNode: node) { return forced }
         if let e = endpoints[node] { return e }
         let distinct = Set(endpoints.values)
         if distinct.count == 1, let only = distinct.first { return only }
@@ -192,6 +212,9 @@ final class ReplayEngine: @unchecked Sendable {
                         return
                     }
                     c.channel = channel
+                    // The close future, not channelInactive: it completes however the channel closes
+                    // (even closed by us before it became active), and before `finish` sees it closed.
+                    channel.closeFuture.whenComplete { [self] _ in channelClosed(c.index, channel: channel) }
                     opened += 1
                     record(
                         .connectionOpened(
@@ -356,10 +379,11 @@ final class ReplayEngine: @unchecked Sendable {
             c.closedByUs = true
             return ch
         }
+        // The close future completes after channelInactive, so every connection's closed record
+        // (written from there) is in the output before the report is.
         let closes = open.map { ch -> EventLoopFuture<Void> in
-            let p = loop.makePromise(of: Void.self)
-            ch.close(promise: p)
-            return p.futureResult.flatMapErrorThrowing { _ in () }
+            ch.close(promise: nil)
+            return ch.closeFuture.hop(to: loop)
         }
         EventLoopFuture.andAllComplete(closes, on: loop).whenComplete { [self] _ in
             let report = ReplayReport(

@@ -27,13 +27,25 @@ public struct ReplayPlan: Sendable {
         public var responseRequired: Bool
     }
 
+    /// When a connection that sent no request (a health check's TCP probe, a client's reconnect that
+    /// it abandoned) was opened: replay opens and closes it in its place in the order too, so a
+    /// capture with such connections replays (and diffs) like the original.
+    public struct Open: Sendable {
+        public var dependencies: [Dependency]
+        /// Nanoseconds from the session's first request (or first connection) to the opening.
+        public var offsetNs: UInt64
+    }
+
     public var connections: [RecordedConnection]
     public var steps: [[Step]]
+    /// Per connection; used for connections without requests (`steps[i]` empty).
+    public var opens: [Open]
 
     public var requestCount: Int { steps.reduce(0) { $0 + $1.count } }
 
     public init(session: RecordedSession) {
-        connections = session.connections.filter { !$0.exchanges.isEmpty }
+        // Connections that never sent a request still count when the capture saw them open.
+        connections = session.connections.filter { !$0.exchanges.isEmpty || $0.opened != nil }
         struct Event {
             var time: UInt64
             var sequence: Int
@@ -42,6 +54,10 @@ public struct ReplayPlan: Sendable {
         }
         var requests: [Event] = []
         var responses: [Event] = []
+        // An empty connection takes part as a request at its opening time (step -1).
+        for (ci, c) in connections.enumerated() where c.exchanges.isEmpty {
+            if let o = c.opened { requests.append(Event(time: o.time.monotonicNs, sequence: -1, connection: ci, step: -1)) }
+        }
         for (ci, c) in connections.enumerated() {
             for (si, e) in c.exchanges.enumerated() {
                 requests.append(Event(time: e.request.time.monotonicNs, sequence: e.sequence, connection: ci, step: si))
@@ -62,6 +78,7 @@ public struct ReplayPlan: Sendable {
                     responseRequired: e.response != nil)
             }
         }
+        var opens = Array(repeating: Open(dependencies: [], offsetNs: 0), count: connections.count)
         for r in requests {
             while next < responses.count && responses[next].time < r.time {
                 let resp = responses[next]
@@ -71,9 +88,15 @@ public struct ReplayPlan: Sendable {
             var deps = latest.map { Dependency(connection: $0.key, step: $0.value) }
             deps.removeAll { $0.connection == r.connection && $0.step >= r.step }
             deps.sort { ($0.connection, $0.step) < ($1.connection, $1.step) }
-            steps[r.connection][r.step].dependencies = deps
-            steps[r.connection][r.step].offsetNs = r.time &- first
+            let offset = r.time > first ? r.time &- first : 0
+            if r.step < 0 {
+                opens[r.connection] = Open(dependencies: deps, offsetNs: offset)
+            } else {
+                steps[r.connection][r.step].dependencies = deps
+                steps[r.connection][r.step].offsetNs = offset
+            }
         }
         self.steps = steps
+        self.opens = opens
     }
 }
