@@ -234,9 +234,10 @@ final class TansuBroker {
     let daemon: Daemon
     let port: Int
 
-    init(port requested: Int? = nil, s3Endpoint: String? = nil) throws {
+    init(port requested: Int? = nil, s3Endpoint: String? = nil, advertisedPort: Int? = nil) throws {
         var args = [Harness.root.appendingPathComponent("tools/kafkatape_testkit.py").path, "tansu"]
         if let requested { args += ["--port", String(requested)] }
+        if let advertisedPort { args += ["--advertised-port", String(advertisedPort)] }
         if let s3Endpoint { args += ["--s3-endpoint", s3Endpoint] }
         daemon = try Daemon(Harness.python, args)
         guard let p = Int(try daemon.waitFor(#"^(\d+)\s*$"#, inStderr: false)) else { throw HarnessError("no broker port") }
