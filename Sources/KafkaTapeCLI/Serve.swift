@@ -14,9 +14,12 @@ extension KafkaTape {
                 Listens like a broker: a bootstrap listener at --listen plus one listener per recorded broker node \
                 (node N on the --listen port + 1 + N, or ephemeral ports when --listen has port 0). Each request is \
                 matched to a recorded request of the same API key and version by normalised content (correlation \
-                id and client id ignored; the same noise rules as `kafkatape diff`, see its --help), in recorded \
-                order per connection, and answered with the recorded response: correlation id rewritten, broker \
-                addresses pointing at serve's own listeners.
+                id and client id ignored; the noise rules of `kafkatape diff`, see its --help, with identifiers \
+                ignored rather than renamed), in recorded order per connection, and answered with the recorded \
+                response: correlation id rewritten, broker addresses pointing at serve's own listeners.
+                Fields a client computes from its own clock are not matched either (--strict matches every byte of \
+                the request body):
+                \(NormalizationRules.clientComputedHelp)
                 --on-miss says what happens to a request with no match: error (the default) answers with the \
                 nearest recorded answer of that API with every ErrorCode set to UNKNOWN_SERVER_ERROR (-1) and logs \
                 the nearest recorded request with its field differences; close drops the connection; nearest \
@@ -53,7 +56,7 @@ extension KafkaTape {
         @Option(name: .customLong("ignore"), help: "Also ignore this field path when matching (repeatable; see diff --help).")
         var ignore: [String] = []
 
-        @Flag(help: "Match without the default noise rules.")
+        @Flag(help: "Match every byte of the request body: no noise rules, no client-computed fields.")
         var strict = false
 
         func validate() throws {
@@ -95,7 +98,7 @@ extension KafkaTape {
             }
             let configuration = ServeConfiguration(
                 listen: listenAddress, advertiseHost: advertiseHost, nodePorts: try parsedNodePorts(), onMiss: policy, loop: loop,
-                rules: .standard(ignoring: patterns, strict: strict), latency: latencyMode)
+                rules: .serveMatching(ignoring: patterns, strict: strict), latency: latencyMode)
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .info  // misses, as they happen
             // Signal handling goes in before anything is announced: a SIGINT sent as soon as the

@@ -56,7 +56,8 @@ import Testing
     }
 
     @Test func defaultNoiseRulesAllParse() {
-        #expect(NormalizationRules.defaultNoise.count == 19)
+        #expect(NormalizationRules.defaultNoise.count == 18)
+        #expect(NormalizationRules.clientComputed.count == 3)
         #expect(NormalizationRules.standard(strict: true).rules.isEmpty)
         #expect(NormalizationRules.defaultNoiseHelp.contains("**.ThrottleTimeMs"))
     }

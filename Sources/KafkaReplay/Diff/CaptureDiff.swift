@@ -15,8 +15,9 @@ public struct CaptureDiff: Sendable {
     }
 
     public func compare(_ a: RecordedSession, _ b: RecordedSession, pathA: String = "A", pathB: String = "B") -> DiffReport {
-        let normA = MessageNormalizer(rules: rules, topicNames: a.topicNames)
-        let normB = MessageNormalizer(rules: rules, topicNames: b.topicNames)
+        // Each side renames its identifiers in the order the comparison walks them (aligned pairs).
+        let normA = MessageNormalizer(rules: rules, topicNames: a.topicNames, renamer: IdentifierRenamer())
+        let normB = MessageNormalizer(rules: rules, topicNames: b.topicNames, renamer: IdentifierRenamer())
         var results: [DiffReport.ConnectionResult] = []
         for (ia, ib) in ExchangeAligner.pairConnections(a.connections, b.connections) {
             let ca = ia.map { a.connections[$0] }

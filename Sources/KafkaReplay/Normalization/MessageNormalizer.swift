@@ -10,34 +10,55 @@ import NIOCore
 ///   A truncated batch at the end of a fetch response is ignored, as consumers ignore it.
 /// - An object that names a topic only by `TopicId` (Fetch v13+, Produce v13+) gets a derived
 ///   `TopicName` from the capture's own Metadata answers, so topics are matched and reported by name.
-/// - Every field the rules match is removed with its subtree.
+/// - Every field a rule matches is treated as the rule says (`NoiseTreatment`): removed with its
+///   subtree, renamed consistently (with a `renamer`; removed without one), or reduced to "a broker
+///   time" / "no time".
 public struct MessageNormalizer: Sendable {
     public var rules: NormalizationRules
     /// Topic names by id, learned from the capture's responses.
     public var topicNames: [KafkaUUID: String]
+    /// Gives identifiers their consistent names; one per capture, fed in comparison order.
+    public var renamer: IdentifierRenamer?
 
-    public init(rules: NormalizationRules, topicNames: [KafkaUUID: String] = [:]) {
+    public init(rules: NormalizationRules, topicNames: [KafkaUUID: String] = [:], renamer: IdentifierRenamer? = nil) {
         self.rules = rules
         self.topicNames = topicNames
+        self.renamer = renamer
     }
 
     public func normalize(_ value: KafkaValue, api: String, direction: FieldPattern.Direction) -> KafkaValue {
-        let patterns = rules.applicable(api: api, direction: direction)
-        return walk(value, path: .root, patterns: patterns)
+        let applicable = rules.applicable(api: api, direction: direction)
+        return walk(value, path: .root, rules: applicable)
     }
 
-    func walk(_ value: KafkaValue, path: FieldPath, patterns: [FieldPattern]) -> KafkaValue {
+    func walk(_ value: KafkaValue, path: FieldPath, rules: [NoiseRule]) -> KafkaValue {
         switch value {
         case .object(let o):
             var out = KafkaObject()
             out.fields.reserveCapacity(o.fields.count + 1)
-            for f in withTopicName(o).fields {
+            fields: for f in withTopicName(o).fields {
                 let child = path.appending(field: f.name)
-                if !patterns.isEmpty {
+                if !rules.isEmpty {
                     let lower = f.name.lowercased()
-                    if patterns.contains(where: { $0.matches(child, lastFieldLowercased: lower) }) { continue }
+                    if let rule = rules.first(where: { $0.pattern.matches(child, lastFieldLowercased: lower) }) {
+                        switch rule.treatment {
+                        case .ignore:
+                            continue fields
+                        case .rename(let namespace):
+                            guard let renamer else { continue fields }
+                            out.append(f.name, renamer.rename(f.value, in: namespace))
+                            continue fields
+                        case .brokerTime:
+                            if case .int(let t) = f.value, t >= 0 {
+                                out.append(f.name, .string("(broker time)"))
+                            } else {
+                                out.append(f.name, f.value)
+                            }
+                            continue fields
+                        }
+                    }
                 }
-                out.append(f.name, walk(f.value, path: child, patterns: patterns))
+                out.append(f.name, walk(f.value, path: child, rules: rules))
             }
             return .object(out)
         case .array(let elements):
@@ -45,31 +66,31 @@ public struct MessageNormalizer: Sendable {
                 if case .object(let o) = e { return .object(withTopicName(o)) }
                 return e
             }
-            let keyField = ArrayKeys.keyField(for: enriched, excluded: excludedKeys(under: path, patterns: patterns))
+            let keyField = ArrayKeys.keyField(for: enriched, excluded: excludedKeys(under: path, rules: rules))
             var out: [KafkaValue] = []
             out.reserveCapacity(enriched.count)
             for (i, e) in enriched.enumerated() {
                 let child = path.appending(index: i, key: ArrayKeys.key(of: e, field: keyField))
-                if patterns.contains(where: { $0.matches(child) }) { continue }
-                out.append(walk(e, path: child, patterns: patterns))
+                if rules.contains(where: { $0.pattern.matches(child) }) { continue }
+                out.append(walk(e, path: child, rules: rules))
             }
             return .array(out)
         case .records(let buffer):
-            return walk(Self.decodedRecords(buffer), path: path, patterns: patterns)
+            return walk(Self.decodedRecords(buffer), path: path, rules: rules)
         default:
             return value
         }
     }
 
-    /// Key candidates that the rules remove (a removed field cannot identify an element).
-    func excludedKeys(under path: FieldPath, patterns: [FieldPattern]) -> Set<String> {
-        guard !patterns.isEmpty else { return [] }
+    /// Key candidates that the rules remove or rename (such a field cannot identify an element).
+    func excludedKeys(under path: FieldPath, rules: [NoiseRule]) -> Set<String> {
+        guard !rules.isEmpty else { return [] }
         var out: Set<String> = []
         let element = path.appending(index: 0, key: nil)
         for name in ArrayKeys.candidates {
             let lower = name.lowercased()
             let candidate = element.appending(field: name)
-            if patterns.contains(where: { $0.matches(candidate, lastFieldLowercased: lower) }) { out.insert(name) }
+            if rules.contains(where: { $0.pattern.matches(candidate, lastFieldLowercased: lower) }) { out.insert(name) }
         }
         return out
     }

@@ -35,7 +35,7 @@ public struct ServeConfiguration: Sendable {
     public var onMiss: ServeMissPolicy
     /// Start over once the recorded session has been played through, instead of finishing.
     public var loop: Bool
-    /// How requests are compared with recorded ones (shared with `diff`).
+    /// How requests are compared with recorded ones: `diff`'s rules plus the client-computed fields.
     public var rules: NormalizationRules
     public var latency: ServeLatency
     /// The error code `ServeMissPolicy.error` answers with: UNKNOWN_SERVER_ERROR by default.
@@ -44,7 +44,7 @@ public struct ServeConfiguration: Sendable {
 
     public init(
         listen: HostPort, advertiseHost: String? = nil, nodePorts: [Int32: Int] = [:], onMiss: ServeMissPolicy = .error,
-        loop: Bool = false, rules: NormalizationRules = .standard(), latency: ServeLatency = .fetch,
+        loop: Bool = false, rules: NormalizationRules = .serveMatching(), latency: ServeLatency = .fetch,
         missErrorCode: Int16 = -1, maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes
     ) {
         self.listen = listen
