@@ -257,6 +257,8 @@ final class Emitter {
         try emitEncode(fields)
         line()
         emitRender(fields)
+        line()
+        emitSetField(fields)
     }
 
     func usesFlexible(_ fields: [Field]) -> Bool {
@@ -459,6 +461,31 @@ final class Emitter {
     }
 
     // MARK: Render
+
+    /// The inverse of `kafkaValue(version:)`, field by field: a path step names a field as it renders,
+    /// and only in the versions that have it.
+    func emitSetField(_ fields: [Field]) {
+        block("public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool") { e in
+            guard !fields.isEmpty else {
+                e.line("return false")
+                return
+            }
+            e.line("guard case .field(let name)? = path.first else { return false }")
+            e.line("let rest = path.dropFirst()")
+            e.line("switch name {")
+            for f in fields {
+                let prop = "self." + Emitter.propertyName(f.name)
+                let set = "return \(prop).setField(rest, to: value, version: version)"
+                if let c = e.condition(e.presence(f)) {
+                    e.line("case \(e.swiftStringLiteral(f.name)): guard \(c) else { return false }; \(set)")
+                } else {
+                    e.line("case \(e.swiftStringLiteral(f.name)): \(set)")
+                }
+            }
+            e.line("default: return false")
+            e.line("}")
+        }
+    }
 
     func emitRender(_ fields: [Field]) {
         block("public func kafkaValue(version: Int16) -> KafkaValue") { e in

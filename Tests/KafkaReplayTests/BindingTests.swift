@@ -120,24 +120,37 @@ import Testing
         #expect(result.edits.isEmpty)
     }
 
-    @Test func patcherRejectsCandidatesThatHitTheWrongField() throws {
-        // GenerationId 1 and SessionTimeoutMs... the int 1 also appears in other places; the codec decides.
+    @Test func rewriterSetsTheFieldThroughTheCodec() throws {
+        // GenerationId 1: the int 1 also appears in other places of the bytes; the edit goes by field.
         var hb = HeartbeatRequest()
         hb.groupId = "g"
         hb.generationId = 1
         hb.memberId = "m"
         let payload = SessionBuilder.requestPayload(hb, apiKey: 12, version: 1, correlationId: 1)
-        let tree = hb.kafkaValue(version: 1)
-        let edit = ValueEdit(path: FieldPath([.field("GenerationId")]), old: .int(1), new: .int(77), kind: "generationId")
-        let out = try WirePatcher.apply(
-            [edit], to: payload, bodyStart: 14, tree: tree,
-            render: { (try? KafkaFrameCodec.decodeRequest($0)).map { $0.body.kafkaValue(version: 1) } })
-        let decoded = try #require(try KafkaFrameCodec.decodeRequest(out).body as? HeartbeatRequest)
+        var table = BindingTable()
+        var replayed = hb
+        replayed.generationId = 77
+        var answer = HeartbeatResponse()
+        answer.errorCode = 0
+        _ = table.learn(recorded: .object(KafkaObject([("GenerationId", .int(1))])), replayed: .object(KafkaObject([("GenerationId", .int(77))])))
+        let result = try RequestRewriter.rewrite(payload, bindings: table)
+        let decoded = try #require(try KafkaFrameCodec.decodeRequest(result.payload).body as? HeartbeatRequest)
         #expect(decoded.generationId == 77)
-        #expect(try KafkaFrameCodec.decodeRequest(out).header.correlationId == 1)
-        let bad = ValueEdit(path: FieldPath([.field("GenerationId")]), old: .int(5), new: .int(6), kind: "generationId")
-        #expect(throws: WirePatcher.Failure.self) {
-            try WirePatcher.apply([bad], to: payload, bodyStart: 14, tree: tree, render: { _ in nil })
-        }
+        #expect(decoded.memberId == "m" && decoded.groupId == "g")
+        #expect(try KafkaFrameCodec.decodeRequest(result.payload).header.correlationId == 1)
+        #expect(result.edits.map(\.path.description) == ["GenerationId"])
+        // Everything but the field is the recorded bytes.
+        #expect(result.payload.readableBytes == payload.readableBytes)
+    }
+
+    @Test func anEditTheMessageCannotTakeFails() {
+        var hb = HeartbeatRequest()
+        hb.generationId = 1
+        let tooLarge = hb.setField([.field("GenerationId")], to: .int(Int64(Int32.max) + 1), version: 1)
+        let wrongType = hb.setField([.field("GenerationId")], to: .string("1"), version: 1)
+        let notInVersion = hb.setField([.field("GroupInstanceId")], to: .string("i"), version: 1)
+        #expect(!tooLarge && !wrongType)
+        #expect(!notInVersion, "GroupInstanceId exists from v3")
+        #expect(hb.generationId == 1)
     }
 }

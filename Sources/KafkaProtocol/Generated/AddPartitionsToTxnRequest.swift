@@ -105,6 +105,19 @@ public struct AddPartitionsToTxnRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Transactions": guard version >= 4 else { return false }; return self.transactions.setField(rest, to: value, version: version)
+        case "V3AndBelowTransactionalId": guard version <= 3 else { return false }; return self.v3AndBelowTransactionalId.setField(rest, to: value, version: version)
+        case "V3AndBelowProducerId": guard version <= 3 else { return false }; return self.v3AndBelowProducerId.setField(rest, to: value, version: version)
+        case "V3AndBelowProducerEpoch": guard version <= 3 else { return false }; return self.v3AndBelowProducerEpoch.setField(rest, to: value, version: version)
+        case "V3AndBelowTopics": guard version <= 3 else { return false }; return self.v3AndBelowTopics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AddPartitionsToTxnRequest {
@@ -203,6 +216,19 @@ extension AddPartitionsToTxnRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TransactionalId": guard version >= 4 else { return false }; return self.transactionalId.setField(rest, to: value, version: version)
+            case "ProducerId": guard version >= 4 else { return false }; return self.producerId.setField(rest, to: value, version: version)
+            case "ProducerEpoch": guard version >= 4 else { return false }; return self.producerEpoch.setField(rest, to: value, version: version)
+            case "VerifyOnly": guard version >= 4 else { return false }; return self.verifyOnly.setField(rest, to: value, version: version)
+            case "Topics": guard version >= 4 else { return false }; return self.topics.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -254,6 +280,16 @@ extension AddPartitionsToTxnRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -88,6 +88,18 @@ public struct AddPartitionsToTxnResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version >= 4 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        case "ResultsByTransaction": guard version >= 4 else { return false }; return self.resultsByTransaction.setField(rest, to: value, version: version)
+        case "ResultsByTopicV3AndBelow": guard version <= 3 else { return false }; return self.resultsByTopicV3AndBelow.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AddPartitionsToTxnResponse {
@@ -147,6 +159,16 @@ extension AddPartitionsToTxnResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TransactionalId": guard version >= 4 else { return false }; return self.transactionalId.setField(rest, to: value, version: version)
+            case "TopicResults": guard version >= 4 else { return false }; return self.topicResults.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -199,6 +221,16 @@ extension AddPartitionsToTxnResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "ResultsByPartition": return self.resultsByPartition.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -250,6 +282,16 @@ extension AddPartitionsToTxnResponse {
             o.append("PartitionErrorCode", self.partitionErrorCode.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "PartitionErrorCode": return self.partitionErrorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -98,6 +98,20 @@ public struct AddRaftVoterRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "TimeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        case "VoterId": return self.voterId.setField(rest, to: value, version: version)
+        case "VoterDirectoryId": return self.voterDirectoryId.setField(rest, to: value, version: version)
+        case "Listeners": return self.listeners.setField(rest, to: value, version: version)
+        case "AckWhenCommitted": guard version == 1 else { return false }; return self.ackWhenCommitted.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AddRaftVoterRequest {
@@ -157,6 +171,17 @@ extension AddRaftVoterRequest {
             o.append("Port", self.port.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

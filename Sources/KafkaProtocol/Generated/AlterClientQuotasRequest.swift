@@ -58,6 +58,16 @@ public struct AlterClientQuotasRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Entries": return self.entries.setField(rest, to: value, version: version)
+        case "ValidateOnly": return self.validateOnly.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AlterClientQuotasRequest {
@@ -108,6 +118,16 @@ extension AlterClientQuotasRequest {
             o.append("Ops", self.ops.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Entity": return self.entity.setField(rest, to: value, version: version)
+            case "Ops": return self.ops.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -160,6 +180,16 @@ extension AlterClientQuotasRequest {
             o.append("EntityName", self.entityName.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "EntityType": return self.entityType.setField(rest, to: value, version: version)
+            case "EntityName": return self.entityName.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -221,6 +251,17 @@ extension AlterClientQuotasRequest {
             o.append("Remove", self.remove.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Key": return self.key.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            case "Remove": return self.remove.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct AlterConfigsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Resources": return self.resources.setField(rest, to: value, version: version)
+        case "ValidateOnly": return self.validateOnly.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AlterConfigsRequest {
@@ -118,6 +128,17 @@ extension AlterConfigsRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "Configs": return self.configs.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -169,6 +190,16 @@ extension AlterConfigsRequest {
             o.append("Value", self.value.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

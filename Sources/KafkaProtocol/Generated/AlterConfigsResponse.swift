@@ -58,6 +58,16 @@ public struct AlterConfigsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Responses": return self.responses.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AlterConfigsResponse {
@@ -126,6 +136,18 @@ extension AlterConfigsResponse {
             o.append("ResourceName", self.resourceName.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -67,6 +67,17 @@ public struct AlterPartitionRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+        case "BrokerEpoch": return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AlterPartitionRequest {
@@ -134,6 +145,17 @@ extension AlterPartitionRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version <= 1 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 2 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -235,6 +257,20 @@ extension AlterPartitionRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "NewIsr": guard version <= 2 else { return false }; return self.newIsr.setField(rest, to: value, version: version)
+            case "NewIsrWithEpochs": guard version == 3 else { return false }; return self.newIsrWithEpochs.setField(rest, to: value, version: version)
+            case "LeaderRecoveryState": guard version >= 1 else { return false }; return self.leaderRecoveryState.setField(rest, to: value, version: version)
+            case "PartitionEpoch": return self.partitionEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -294,6 +330,16 @@ extension AlterPartitionRequest {
             if version == 3 { o.append("BrokerEpoch", self.brokerEpoch.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "BrokerId": guard version == 3 else { return false }; return self.brokerId.setField(rest, to: value, version: version)
+            case "BrokerEpoch": guard version == 3 else { return false }; return self.brokerEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

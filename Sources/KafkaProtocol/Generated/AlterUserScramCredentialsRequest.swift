@@ -58,6 +58,16 @@ public struct AlterUserScramCredentialsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Deletions": return self.deletions.setField(rest, to: value, version: version)
+        case "Upsertions": return self.upsertions.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AlterUserScramCredentialsRequest {
@@ -108,6 +118,16 @@ extension AlterUserScramCredentialsRequest {
             o.append("Mechanism", self.mechanism.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Mechanism": return self.mechanism.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -187,6 +207,19 @@ extension AlterUserScramCredentialsRequest {
             o.append("SaltedPassword", self.saltedPassword.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Mechanism": return self.mechanism.setField(rest, to: value, version: version)
+            case "Iterations": return self.iterations.setField(rest, to: value, version: version)
+            case "Salt": return self.salt.setField(rest, to: value, version: version)
+            case "SaltedPassword": return self.saltedPassword.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -66,4 +66,14 @@ public struct ApiVersionsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClientSoftwareName": guard version >= 3 else { return false }; return self.clientSoftwareName.setField(rest, to: value, version: version)
+        case "ClientSoftwareVersion": guard version >= 3 else { return false }; return self.clientSoftwareVersion.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -147,6 +147,21 @@ public struct ApiVersionsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ApiKeys": return self.apiKeys.setField(rest, to: value, version: version)
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "SupportedFeatures": guard version >= 3 else { return false }; return self.supportedFeatures.setField(rest, to: value, version: version)
+        case "FinalizedFeaturesEpoch": guard version >= 3 else { return false }; return self.finalizedFeaturesEpoch.setField(rest, to: value, version: version)
+        case "FinalizedFeatures": guard version >= 3 else { return false }; return self.finalizedFeatures.setField(rest, to: value, version: version)
+        case "ZkMigrationReady": guard version >= 3 else { return false }; return self.zkMigrationReady.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ApiVersionsResponse {
@@ -206,6 +221,17 @@ extension ApiVersionsResponse {
             o.append("MaxVersion", self.maxVersion.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ApiKey": return self.apiKey.setField(rest, to: value, version: version)
+            case "MinVersion": return self.minVersion.setField(rest, to: value, version: version)
+            case "MaxVersion": return self.maxVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -280,6 +306,17 @@ extension ApiVersionsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 3 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "MinVersion": guard version >= 3 else { return false }; return self.minVersion.setField(rest, to: value, version: version)
+            case "MaxVersion": guard version >= 3 else { return false }; return self.maxVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -352,6 +389,17 @@ extension ApiVersionsResponse {
             if version >= 3 { o.append("MinVersionLevel", self.minVersionLevel.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 3 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "MaxVersionLevel": guard version >= 3 else { return false }; return self.maxVersionLevel.setField(rest, to: value, version: version)
+            case "MinVersionLevel": guard version >= 3 else { return false }; return self.minVersionLevel.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

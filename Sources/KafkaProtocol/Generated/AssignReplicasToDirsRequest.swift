@@ -67,6 +67,17 @@ public struct AssignReplicasToDirsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+        case "BrokerEpoch": return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "Directories": return self.directories.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension AssignReplicasToDirsRequest {
@@ -117,6 +128,16 @@ extension AssignReplicasToDirsRequest {
             o.append("Topics", self.topics.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Id": return self.id.setField(rest, to: value, version: version)
+            case "Topics": return self.topics.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -170,6 +191,16 @@ extension AssignReplicasToDirsRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -212,6 +243,15 @@ extension AssignReplicasToDirsRequest {
             o.append("PartitionIndex", self.partitionIndex.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

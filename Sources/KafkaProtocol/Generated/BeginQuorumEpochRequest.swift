@@ -84,6 +84,18 @@ public struct BeginQuorumEpochRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "VoterId": guard version == 1 else { return false }; return self.voterId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "LeaderEndpoints": guard version == 1 else { return false }; return self.leaderEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension BeginQuorumEpochRequest {
@@ -134,6 +146,16 @@ extension BeginQuorumEpochRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -209,6 +231,18 @@ extension BeginQuorumEpochRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "VoterDirectoryId": guard version == 1 else { return false }; return self.voterDirectoryId.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -281,6 +315,17 @@ extension BeginQuorumEpochRequest {
             if version == 1 { o.append("Port", self.port.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version == 1 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Host": guard version == 1 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version == 1 else { return false }; return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

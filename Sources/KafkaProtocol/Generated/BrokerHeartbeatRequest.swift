@@ -107,4 +107,18 @@ public struct BrokerHeartbeatRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+        case "BrokerEpoch": return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "CurrentMetadataOffset": return self.currentMetadataOffset.setField(rest, to: value, version: version)
+        case "WantFence": return self.wantFence.setField(rest, to: value, version: version)
+        case "WantShutDown": return self.wantShutDown.setField(rest, to: value, version: version)
+        case "OfflineLogDirs": guard version == 1 else { return false }; return self.offlineLogDirs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

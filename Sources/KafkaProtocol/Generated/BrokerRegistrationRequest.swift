@@ -133,6 +133,23 @@ public struct BrokerRegistrationRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "IncarnationId": return self.incarnationId.setField(rest, to: value, version: version)
+        case "Listeners": return self.listeners.setField(rest, to: value, version: version)
+        case "Features": return self.features.setField(rest, to: value, version: version)
+        case "Rack": return self.rack.setField(rest, to: value, version: version)
+        case "IsMigratingZkBroker": guard version >= 1 else { return false }; return self.isMigratingZkBroker.setField(rest, to: value, version: version)
+        case "LogDirs": guard version >= 2 else { return false }; return self.logDirs.setField(rest, to: value, version: version)
+        case "PreviousBrokerEpoch": guard version >= 3 else { return false }; return self.previousBrokerEpoch.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension BrokerRegistrationRequest {
@@ -202,6 +219,18 @@ extension BrokerRegistrationRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            case "SecurityProtocol": return self.securityProtocol.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -262,6 +291,17 @@ extension BrokerRegistrationRequest {
             o.append("MaxSupportedVersion", self.maxSupportedVersion.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "MinSupportedVersion": return self.minSupportedVersion.setField(rest, to: value, version: version)
+            case "MaxSupportedVersion": return self.maxSupportedVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

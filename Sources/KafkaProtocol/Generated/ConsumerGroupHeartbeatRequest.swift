@@ -134,6 +134,24 @@ public struct ConsumerGroupHeartbeatRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+        case "InstanceId": return self.instanceId.setField(rest, to: value, version: version)
+        case "RackId": return self.rackId.setField(rest, to: value, version: version)
+        case "RebalanceTimeoutMs": return self.rebalanceTimeoutMs.setField(rest, to: value, version: version)
+        case "SubscribedTopicNames": return self.subscribedTopicNames.setField(rest, to: value, version: version)
+        case "SubscribedTopicRegex": guard version == 1 else { return false }; return self.subscribedTopicRegex.setField(rest, to: value, version: version)
+        case "ServerAssignor": return self.serverAssignor.setField(rest, to: value, version: version)
+        case "TopicPartitions": return self.topicPartitions.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ConsumerGroupHeartbeatRequest {
@@ -184,6 +202,16 @@ extension ConsumerGroupHeartbeatRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -84,6 +84,19 @@ public struct ConsumerProtocolSubscription: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "UserData": return self.userData.setField(rest, to: value, version: version)
+        case "OwnedPartitions": guard version >= 1 else { return false }; return self.ownedPartitions.setField(rest, to: value, version: version)
+        case "GenerationId": guard version >= 2 else { return false }; return self.generationId.setField(rest, to: value, version: version)
+        case "RackId": guard version == 3 else { return false }; return self.rackId.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ConsumerProtocolSubscription {
@@ -129,6 +142,16 @@ extension ConsumerProtocolSubscription {
             if version >= 1 { o.append("Partitions", self.partitions.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": guard version >= 1 else { return false }; return self.topic.setField(rest, to: value, version: version)
+            case "Partitions": guard version >= 1 else { return false }; return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -85,6 +85,19 @@ public struct ControllerRegistrationRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ControllerId": return self.controllerId.setField(rest, to: value, version: version)
+        case "IncarnationId": return self.incarnationId.setField(rest, to: value, version: version)
+        case "ZkMigrationReady": return self.zkMigrationReady.setField(rest, to: value, version: version)
+        case "Listeners": return self.listeners.setField(rest, to: value, version: version)
+        case "Features": return self.features.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ControllerRegistrationRequest {
@@ -154,6 +167,18 @@ extension ControllerRegistrationRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            case "SecurityProtocol": return self.securityProtocol.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -214,6 +239,17 @@ extension ControllerRegistrationRequest {
             o.append("MaxSupportedVersion", self.maxSupportedVersion.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "MinSupportedVersion": return self.minSupportedVersion.setField(rest, to: value, version: version)
+            case "MaxSupportedVersion": return self.maxSupportedVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -49,6 +49,15 @@ public struct CreateAclsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Creations": return self.creations.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreateAclsRequest {
@@ -148,6 +157,21 @@ extension CreateAclsRequest {
             o.append("PermissionType", self.permissionType.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "ResourcePatternType": guard version >= 1 else { return false }; return self.resourcePatternType.setField(rest, to: value, version: version)
+            case "Principal": return self.principal.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Operation": return self.operation.setField(rest, to: value, version: version)
+            case "PermissionType": return self.permissionType.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

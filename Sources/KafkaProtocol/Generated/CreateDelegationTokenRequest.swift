@@ -84,6 +84,18 @@ public struct CreateDelegationTokenRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "OwnerPrincipalType": guard version == 3 else { return false }; return self.ownerPrincipalType.setField(rest, to: value, version: version)
+        case "OwnerPrincipalName": guard version == 3 else { return false }; return self.ownerPrincipalName.setField(rest, to: value, version: version)
+        case "Renewers": return self.renewers.setField(rest, to: value, version: version)
+        case "MaxLifetimeMs": return self.maxLifetimeMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreateDelegationTokenRequest {
@@ -134,6 +146,16 @@ extension CreateDelegationTokenRequest {
             o.append("PrincipalName", self.principalName.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PrincipalType": return self.principalType.setField(rest, to: value, version: version)
+            case "PrincipalName": return self.principalName.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

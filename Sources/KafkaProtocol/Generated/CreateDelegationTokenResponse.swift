@@ -147,6 +147,25 @@ public struct CreateDelegationTokenResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "PrincipalType": return self.principalType.setField(rest, to: value, version: version)
+        case "PrincipalName": return self.principalName.setField(rest, to: value, version: version)
+        case "TokenRequesterPrincipalType": guard version == 3 else { return false }; return self.tokenRequesterPrincipalType.setField(rest, to: value, version: version)
+        case "TokenRequesterPrincipalName": guard version == 3 else { return false }; return self.tokenRequesterPrincipalName.setField(rest, to: value, version: version)
+        case "IssueTimestampMs": return self.issueTimestampMs.setField(rest, to: value, version: version)
+        case "ExpiryTimestampMs": return self.expiryTimestampMs.setField(rest, to: value, version: version)
+        case "MaxTimestampMs": return self.maxTimestampMs.setField(rest, to: value, version: version)
+        case "TokenId": return self.tokenId.setField(rest, to: value, version: version)
+        case "Hmac": return self.hmac.setField(rest, to: value, version: version)
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreateDelegationTokenResponse: KafkaErrorCodeCarrier {

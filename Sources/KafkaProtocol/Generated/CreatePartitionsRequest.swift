@@ -67,6 +67,17 @@ public struct CreatePartitionsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "TimeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        case "ValidateOnly": return self.validateOnly.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreatePartitionsRequest {
@@ -127,6 +138,17 @@ extension CreatePartitionsRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Count": return self.count.setField(rest, to: value, version: version)
+            case "Assignments": return self.assignments.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -169,6 +191,15 @@ extension CreatePartitionsRequest {
             o.append("BrokerIds", self.brokerIds.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "BrokerIds": return self.brokerIds.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -71,6 +71,17 @@ public struct CreateTopicsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "timeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        case "validateOnly": guard version >= 1 else { return false }; return self.validateOnly.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreateTopicsRequest {
@@ -149,6 +160,19 @@ extension CreateTopicsRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "NumPartitions": return self.numPartitions.setField(rest, to: value, version: version)
+            case "ReplicationFactor": return self.replicationFactor.setField(rest, to: value, version: version)
+            case "Assignments": return self.assignments.setField(rest, to: value, version: version)
+            case "Configs": return self.configs.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -201,6 +225,16 @@ extension CreateTopicsRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "BrokerIds": return self.brokerIds.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -252,6 +286,16 @@ extension CreateTopicsRequest {
             o.append("Value", self.value.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -62,6 +62,16 @@ public struct CreateTopicsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 2 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension CreateTopicsResponse {
@@ -200,6 +210,22 @@ extension CreateTopicsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 7 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version >= 1 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            case "TopicConfigErrorCode": guard version >= 5 else { return false }; return self.topicConfigErrorCode.setField(rest, to: value, version: version)
+            case "NumPartitions": guard version >= 5 else { return false }; return self.numPartitions.setField(rest, to: value, version: version)
+            case "ReplicationFactor": guard version >= 5 else { return false }; return self.replicationFactor.setField(rest, to: value, version: version)
+            case "Configs": guard version >= 5 else { return false }; return self.configs.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -298,6 +324,19 @@ extension CreateTopicsResponse {
             if version >= 5 { o.append("IsSensitive", self.isSensitive.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 5 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Value": guard version >= 5 else { return false }; return self.value.setField(rest, to: value, version: version)
+            case "ReadOnly": guard version >= 5 else { return false }; return self.readOnly.setField(rest, to: value, version: version)
+            case "ConfigSource": guard version >= 5 else { return false }; return self.configSource.setField(rest, to: value, version: version)
+            case "IsSensitive": guard version >= 5 else { return false }; return self.isSensitive.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

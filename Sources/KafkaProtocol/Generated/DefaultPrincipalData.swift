@@ -67,4 +67,15 @@ public struct DefaultPrincipalData: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Type": return self.type.setField(rest, to: value, version: version)
+        case "Name": return self.name.setField(rest, to: value, version: version)
+        case "TokenAuthenticated": return self.tokenAuthenticated.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

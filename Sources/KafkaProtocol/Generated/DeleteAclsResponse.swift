@@ -58,6 +58,16 @@ public struct DeleteAclsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "FilterResults": return self.filterResults.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DeleteAclsResponse {
@@ -117,6 +127,17 @@ extension DeleteAclsResponse {
             o.append("MatchingAcls", self.matchingAcls.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "MatchingAcls": return self.matchingAcls.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -236,6 +257,23 @@ extension DeleteAclsResponse {
             o.append("PermissionType", self.permissionType.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "PatternType": guard version >= 1 else { return false }; return self.patternType.setField(rest, to: value, version: version)
+            case "Principal": return self.principal.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Operation": return self.operation.setField(rest, to: value, version: version)
+            case "PermissionType": return self.permissionType.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

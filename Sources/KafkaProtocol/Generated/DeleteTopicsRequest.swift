@@ -75,6 +75,17 @@ public struct DeleteTopicsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": guard version == 6 else { return false }; return self.topics.setField(rest, to: value, version: version)
+        case "TopicNames": guard version <= 5 else { return false }; return self.topicNames.setField(rest, to: value, version: version)
+        case "TimeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DeleteTopicsRequest {
@@ -133,6 +144,16 @@ extension DeleteTopicsRequest {
             if version == 6 { o.append("TopicId", self.topicId.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version == 6 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 6 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -62,6 +62,16 @@ public struct DeleteTopicsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Responses": return self.responses.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DeleteTopicsResponse {
@@ -143,6 +153,18 @@ extension DeleteTopicsResponse {
             if version >= 5 { o.append("ErrorMessage", self.errorMessage.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 6 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version >= 5 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

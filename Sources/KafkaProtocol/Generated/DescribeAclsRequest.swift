@@ -107,4 +107,19 @@ public struct DescribeAclsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ResourceTypeFilter": return self.resourceTypeFilter.setField(rest, to: value, version: version)
+        case "ResourceNameFilter": return self.resourceNameFilter.setField(rest, to: value, version: version)
+        case "PatternTypeFilter": guard version >= 1 else { return false }; return self.patternTypeFilter.setField(rest, to: value, version: version)
+        case "PrincipalFilter": return self.principalFilter.setField(rest, to: value, version: version)
+        case "HostFilter": return self.hostFilter.setField(rest, to: value, version: version)
+        case "Operation": return self.operation.setField(rest, to: value, version: version)
+        case "PermissionType": return self.permissionType.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -58,6 +58,16 @@ public struct DescribeClientQuotasRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Components": return self.components.setField(rest, to: value, version: version)
+        case "Strict": return self.strict.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeClientQuotasRequest {
@@ -117,6 +127,17 @@ extension DescribeClientQuotasRequest {
             o.append("Match", self.match.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "EntityType": return self.entityType.setField(rest, to: value, version: version)
+            case "MatchType": return self.matchType.setField(rest, to: value, version: version)
+            case "Match": return self.match.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

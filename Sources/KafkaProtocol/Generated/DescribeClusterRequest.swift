@@ -75,4 +75,15 @@ public struct DescribeClusterRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "IncludeClusterAuthorizedOperations": return self.includeClusterAuthorizedOperations.setField(rest, to: value, version: version)
+        case "EndpointType": guard version >= 1 else { return false }; return self.endpointType.setField(rest, to: value, version: version)
+        case "IncludeFencedBrokers": guard version == 2 else { return false }; return self.includeFencedBrokers.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -116,6 +116,22 @@ public struct DescribeClusterResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+        case "EndpointType": guard version >= 1 else { return false }; return self.endpointType.setField(rest, to: value, version: version)
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "ControllerId": return self.controllerId.setField(rest, to: value, version: version)
+        case "Brokers": return self.brokers.setField(rest, to: value, version: version)
+        case "ClusterAuthorizedOperations": return self.clusterAuthorizedOperations.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeClusterResponse {
@@ -197,6 +213,19 @@ extension DescribeClusterResponse {
             if version == 2 { o.append("IsFenced", self.isFenced.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            case "Rack": return self.rack.setField(rest, to: value, version: version)
+            case "IsFenced": guard version == 2 else { return false }; return self.isFenced.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

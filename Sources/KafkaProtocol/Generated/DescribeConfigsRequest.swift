@@ -75,6 +75,17 @@ public struct DescribeConfigsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Resources": return self.resources.setField(rest, to: value, version: version)
+        case "IncludeSynonyms": guard version >= 1 else { return false }; return self.includeSynonyms.setField(rest, to: value, version: version)
+        case "IncludeDocumentation": guard version >= 3 else { return false }; return self.includeDocumentation.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeConfigsRequest {
@@ -134,6 +145,17 @@ extension DescribeConfigsRequest {
             o.append("ConfigurationKeys", self.configurationKeys.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "ConfigurationKeys": return self.configurationKeys.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

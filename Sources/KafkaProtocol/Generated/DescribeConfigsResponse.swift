@@ -58,6 +58,16 @@ public struct DescribeConfigsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Results": return self.results.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeConfigsResponse {
@@ -135,6 +145,19 @@ extension DescribeConfigsResponse {
             o.append("Configs", self.configs.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "ResourceType": return self.resourceType.setField(rest, to: value, version: version)
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "Configs": return self.configs.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -271,6 +294,23 @@ extension DescribeConfigsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            case "ReadOnly": return self.readOnly.setField(rest, to: value, version: version)
+            case "IsDefault": guard version == 0 else { return false }; return self.isDefault.setField(rest, to: value, version: version)
+            case "ConfigSource": guard version >= 1 else { return false }; return self.configSource.setField(rest, to: value, version: version)
+            case "IsSensitive": return self.isSensitive.setField(rest, to: value, version: version)
+            case "Synonyms": guard version >= 1 else { return false }; return self.synonyms.setField(rest, to: value, version: version)
+            case "ConfigType": guard version >= 3 else { return false }; return self.configType.setField(rest, to: value, version: version)
+            case "Documentation": guard version >= 3 else { return false }; return self.documentation.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -343,6 +383,17 @@ extension DescribeConfigsResponse {
             if version >= 1 { o.append("Source", self.source.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 1 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Value": guard version >= 1 else { return false }; return self.value.setField(rest, to: value, version: version)
+            case "Source": guard version >= 1 else { return false }; return self.source.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -49,6 +49,15 @@ public struct DescribeDelegationTokenRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Owners": return self.owners.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeDelegationTokenRequest {
@@ -99,6 +108,16 @@ extension DescribeDelegationTokenRequest {
             o.append("PrincipalName", self.principalName.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PrincipalType": return self.principalType.setField(rest, to: value, version: version)
+            case "PrincipalName": return self.principalName.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -67,6 +67,17 @@ public struct DescribeDelegationTokenResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Tokens": return self.tokens.setField(rest, to: value, version: version)
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeDelegationTokenResponse {
@@ -198,6 +209,24 @@ extension DescribeDelegationTokenResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PrincipalType": return self.principalType.setField(rest, to: value, version: version)
+            case "PrincipalName": return self.principalName.setField(rest, to: value, version: version)
+            case "TokenRequesterPrincipalType": guard version == 3 else { return false }; return self.tokenRequesterPrincipalType.setField(rest, to: value, version: version)
+            case "TokenRequesterPrincipalName": guard version == 3 else { return false }; return self.tokenRequesterPrincipalName.setField(rest, to: value, version: version)
+            case "IssueTimestamp": return self.issueTimestamp.setField(rest, to: value, version: version)
+            case "ExpiryTimestamp": return self.expiryTimestamp.setField(rest, to: value, version: version)
+            case "MaxTimestamp": return self.maxTimestamp.setField(rest, to: value, version: version)
+            case "TokenId": return self.tokenId.setField(rest, to: value, version: version)
+            case "Hmac": return self.hmac.setField(rest, to: value, version: version)
+            case "Renewers": return self.renewers.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -249,6 +278,16 @@ extension DescribeDelegationTokenResponse {
             o.append("PrincipalName", self.principalName.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PrincipalType": return self.principalType.setField(rest, to: value, version: version)
+            case "PrincipalName": return self.principalName.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

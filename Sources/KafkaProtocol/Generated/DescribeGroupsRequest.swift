@@ -62,4 +62,14 @@ public struct DescribeGroupsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        case "IncludeAuthorizedOperations": guard version >= 3 else { return false }; return self.includeAuthorizedOperations.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

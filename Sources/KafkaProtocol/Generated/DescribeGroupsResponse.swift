@@ -62,6 +62,16 @@ public struct DescribeGroupsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeGroupsResponse {
@@ -175,6 +185,22 @@ extension DescribeGroupsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version == 6 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+            case "GroupState": return self.groupState.setField(rest, to: value, version: version)
+            case "ProtocolType": return self.protocolType.setField(rest, to: value, version: version)
+            case "ProtocolData": return self.protocolData.setField(rest, to: value, version: version)
+            case "Members": return self.members.setField(rest, to: value, version: version)
+            case "AuthorizedOperations": guard version >= 3 else { return false }; return self.authorizedOperations.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -266,6 +292,20 @@ extension DescribeGroupsResponse {
             o.append("MemberAssignment", self.memberAssignment.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+            case "GroupInstanceId": guard version >= 4 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+            case "ClientId": return self.clientId.setField(rest, to: value, version: version)
+            case "ClientHost": return self.clientHost.setField(rest, to: value, version: version)
+            case "MemberMetadata": return self.memberMetadata.setField(rest, to: value, version: version)
+            case "MemberAssignment": return self.memberAssignment.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -71,6 +71,17 @@ public struct DescribeLogDirsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version >= 3 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        case "Results": return self.results.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeLogDirsResponse {
@@ -157,6 +168,19 @@ extension DescribeLogDirsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "LogDir": return self.logDir.setField(rest, to: value, version: version)
+            case "Topics": return self.topics.setField(rest, to: value, version: version)
+            case "TotalBytes": guard version == 4 else { return false }; return self.totalBytes.setField(rest, to: value, version: version)
+            case "UsableBytes": guard version == 4 else { return false }; return self.usableBytes.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -208,6 +232,16 @@ extension DescribeLogDirsResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -278,6 +312,18 @@ extension DescribeLogDirsResponse {
             o.append("IsFutureKey", self.isFutureKey.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "PartitionSize": return self.partitionSize.setField(rest, to: value, version: version)
+            case "OffsetLag": return self.offsetLag.setField(rest, to: value, version: version)
+            case "IsFutureKey": return self.isFutureKey.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct DescribeProducersResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeProducersResponse {
@@ -108,6 +118,16 @@ extension DescribeProducersResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -178,6 +198,18 @@ extension DescribeProducersResponse {
             o.append("ActiveProducers", self.activeProducers.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "ActiveProducers": return self.activeProducers.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -266,6 +298,20 @@ extension DescribeProducersResponse {
             o.append("CurrentTxnStartOffset", self.currentTxnStartOffset.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+            case "ProducerEpoch": return self.producerEpoch.setField(rest, to: value, version: version)
+            case "LastSequence": return self.lastSequence.setField(rest, to: value, version: version)
+            case "LastTimestamp": return self.lastTimestamp.setField(rest, to: value, version: version)
+            case "CoordinatorEpoch": return self.coordinatorEpoch.setField(rest, to: value, version: version)
+            case "CurrentTxnStartOffset": return self.currentTxnStartOffset.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -84,6 +84,18 @@ public struct DescribeQuorumResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": guard version == 2 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "Nodes": guard version == 2 else { return false }; return self.nodes.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeQuorumResponse {
@@ -134,6 +146,16 @@ extension DescribeQuorumResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -245,6 +267,22 @@ extension DescribeQuorumResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version == 2 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "HighWatermark": return self.highWatermark.setField(rest, to: value, version: version)
+            case "CurrentVoters": return self.currentVoters.setField(rest, to: value, version: version)
+            case "Observers": return self.observers.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -336,6 +374,19 @@ extension DescribeQuorumResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ReplicaId": return self.replicaId.setField(rest, to: value, version: version)
+            case "ReplicaDirectoryId": guard version == 2 else { return false }; return self.replicaDirectoryId.setField(rest, to: value, version: version)
+            case "LogEndOffset": return self.logEndOffset.setField(rest, to: value, version: version)
+            case "LastFetchTimestamp": guard version >= 1 else { return false }; return self.lastFetchTimestamp.setField(rest, to: value, version: version)
+            case "LastCaughtUpTimestamp": guard version >= 1 else { return false }; return self.lastCaughtUpTimestamp.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -395,6 +446,16 @@ extension DescribeQuorumResponse {
             if version == 2 { o.append("Listeners", self.listeners.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": guard version == 2 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Listeners": guard version == 2 else { return false }; return self.listeners.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -468,6 +529,17 @@ extension DescribeQuorumResponse {
             if version == 2 { o.append("Port", self.port.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version == 2 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Host": guard version == 2 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version == 2 else { return false }; return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

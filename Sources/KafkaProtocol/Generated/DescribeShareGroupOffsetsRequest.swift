@@ -49,6 +49,15 @@ public struct DescribeShareGroupOffsetsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeShareGroupOffsetsRequest {
@@ -99,6 +108,16 @@ extension DescribeShareGroupOffsetsRequest {
             o.append("Topics", self.topics.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+            case "Topics": return self.topics.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -151,6 +170,16 @@ extension DescribeShareGroupOffsetsRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

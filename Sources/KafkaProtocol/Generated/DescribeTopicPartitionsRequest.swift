@@ -67,6 +67,17 @@ public struct DescribeTopicPartitionsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "ResponsePartitionLimit": return self.responsePartitionLimit.setField(rest, to: value, version: version)
+        case "Cursor": return self.cursor.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeTopicPartitionsRequest {
@@ -108,6 +119,15 @@ extension DescribeTopicPartitionsRequest {
             o.append("Name", self.name.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -160,6 +180,16 @@ extension DescribeTopicPartitionsRequest {
             o.append("PartitionIndex", self.partitionIndex.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -67,6 +67,17 @@ public struct DescribeTopicPartitionsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "NextCursor": return self.nextCursor.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeTopicPartitionsResponse {
@@ -153,6 +164,20 @@ extension DescribeTopicPartitionsResponse {
             o.append("TopicAuthorizedOperations", self.topicAuthorizedOperations.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "IsInternal": return self.isInternal.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            case "TopicAuthorizedOperations": return self.topicAuthorizedOperations.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -269,6 +294,23 @@ extension DescribeTopicPartitionsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "ReplicaNodes": return self.replicaNodes.setField(rest, to: value, version: version)
+            case "IsrNodes": return self.isrNodes.setField(rest, to: value, version: version)
+            case "EligibleLeaderReplicas": return self.eligibleLeaderReplicas.setField(rest, to: value, version: version)
+            case "LastKnownElr": return self.lastKnownElr.setField(rest, to: value, version: version)
+            case "OfflineReplicas": return self.offlineReplicas.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -320,6 +362,16 @@ extension DescribeTopicPartitionsResponse {
             o.append("PartitionIndex", self.partitionIndex.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct DescribeTransactionsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "TransactionStates": return self.transactionStates.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension DescribeTransactionsResponse {
@@ -163,6 +173,22 @@ extension DescribeTransactionsResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "TransactionalId": return self.transactionalId.setField(rest, to: value, version: version)
+            case "TransactionState": return self.transactionState.setField(rest, to: value, version: version)
+            case "TransactionTimeoutMs": return self.transactionTimeoutMs.setField(rest, to: value, version: version)
+            case "TransactionStartTimeMs": return self.transactionStartTimeMs.setField(rest, to: value, version: version)
+            case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+            case "ProducerEpoch": return self.producerEpoch.setField(rest, to: value, version: version)
+            case "Topics": return self.topics.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -214,6 +240,16 @@ extension DescribeTransactionsResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": return self.topic.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

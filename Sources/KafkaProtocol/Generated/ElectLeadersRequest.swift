@@ -71,6 +71,17 @@ public struct ElectLeadersRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ElectionType": guard version >= 1 else { return false }; return self.electionType.setField(rest, to: value, version: version)
+        case "TopicPartitions": return self.topicPartitions.setField(rest, to: value, version: version)
+        case "TimeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ElectLeadersRequest {
@@ -121,6 +132,16 @@ extension ElectLeadersRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": return self.topic.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -71,6 +71,17 @@ public struct EndQuorumEpochRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "LeaderEndpoints": guard version == 1 else { return false }; return self.leaderEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension EndQuorumEpochRequest {
@@ -121,6 +132,16 @@ extension EndQuorumEpochRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -209,6 +230,19 @@ extension EndQuorumEpochRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "PreferredSuccessors": guard version == 0 else { return false }; return self.preferredSuccessors.setField(rest, to: value, version: version)
+            case "PreferredCandidates": guard version == 1 else { return false }; return self.preferredCandidates.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -268,6 +302,16 @@ extension EndQuorumEpochRequest {
             if version == 1 { o.append("CandidateDirectoryId", self.candidateDirectoryId.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "CandidateId": guard version == 1 else { return false }; return self.candidateId.setField(rest, to: value, version: version)
+            case "CandidateDirectoryId": guard version == 1 else { return false }; return self.candidateDirectoryId.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -341,6 +385,17 @@ extension EndQuorumEpochRequest {
             if version == 1 { o.append("Port", self.port.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version == 1 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Host": guard version == 1 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version == 1 else { return false }; return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -80,6 +80,17 @@ public struct EndQuorumEpochResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "NodeEndpoints": guard version == 1 else { return false }; return self.nodeEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension EndQuorumEpochResponse {
@@ -130,6 +141,16 @@ extension EndQuorumEpochResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -200,6 +221,18 @@ extension EndQuorumEpochResponse {
             o.append("LeaderEpoch", self.leaderEpoch.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -273,6 +306,17 @@ extension EndQuorumEpochResponse {
             if version == 1 { o.append("Port", self.port.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": guard version == 1 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": guard version == 1 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version == 1 else { return false }; return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -76,4 +76,16 @@ public struct EndTxnRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "TransactionalId": return self.transactionalId.setField(rest, to: value, version: version)
+        case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+        case "ProducerEpoch": return self.producerEpoch.setField(rest, to: value, version: version)
+        case "Committed": return self.committed.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

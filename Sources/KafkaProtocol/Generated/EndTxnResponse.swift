@@ -84,6 +84,18 @@ public struct EndTxnResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ProducerId": guard version == 5 else { return false }; return self.producerId.setField(rest, to: value, version: version)
+        case "ProducerEpoch": guard version == 5 else { return false }; return self.producerEpoch.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension EndTxnResponse: KafkaErrorCodeCarrier {

@@ -67,4 +67,15 @@ public struct EnvelopeRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "RequestData": return self.requestData.setField(rest, to: value, version: version)
+        case "RequestPrincipal": return self.requestPrincipal.setField(rest, to: value, version: version)
+        case "ClientHostAddress": return self.clientHostAddress.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -198,6 +198,26 @@ public struct FetchRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": guard version >= 12 else { return false }; return self.clusterId.setField(rest, to: value, version: version)
+        case "ReplicaId": guard version <= 14 else { return false }; return self.replicaId.setField(rest, to: value, version: version)
+        case "ReplicaState": guard version >= 15 else { return false }; return self.replicaState.setField(rest, to: value, version: version)
+        case "MaxWaitMs": return self.maxWaitMs.setField(rest, to: value, version: version)
+        case "MinBytes": return self.minBytes.setField(rest, to: value, version: version)
+        case "MaxBytes": guard version >= 3 else { return false }; return self.maxBytes.setField(rest, to: value, version: version)
+        case "IsolationLevel": guard version >= 4 else { return false }; return self.isolationLevel.setField(rest, to: value, version: version)
+        case "SessionId": guard version >= 7 else { return false }; return self.sessionId.setField(rest, to: value, version: version)
+        case "SessionEpoch": guard version >= 7 else { return false }; return self.sessionEpoch.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "ForgottenTopicsData": guard version >= 7 else { return false }; return self.forgottenTopicsData.setField(rest, to: value, version: version)
+        case "RackId": guard version >= 11 else { return false }; return self.rackId.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension FetchRequest {
@@ -256,6 +276,16 @@ extension FetchRequest {
             if version >= 15 { o.append("ReplicaEpoch", self.replicaEpoch.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ReplicaId": guard version >= 15 else { return false }; return self.replicaId.setField(rest, to: value, version: version)
+            case "ReplicaEpoch": guard version >= 15 else { return false }; return self.replicaEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -325,6 +355,17 @@ extension FetchRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": guard version <= 12 else { return false }; return self.topic.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 13 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -466,6 +507,22 @@ extension FetchRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "CurrentLeaderEpoch": guard version >= 9 else { return false }; return self.currentLeaderEpoch.setField(rest, to: value, version: version)
+            case "FetchOffset": return self.fetchOffset.setField(rest, to: value, version: version)
+            case "LastFetchedEpoch": guard version >= 12 else { return false }; return self.lastFetchedEpoch.setField(rest, to: value, version: version)
+            case "LogStartOffset": guard version >= 5 else { return false }; return self.logStartOffset.setField(rest, to: value, version: version)
+            case "PartitionMaxBytes": return self.partitionMaxBytes.setField(rest, to: value, version: version)
+            case "ReplicaDirectoryId": guard version >= 17 else { return false }; return self.replicaDirectoryId.setField(rest, to: value, version: version)
+            case "HighWatermark": guard version == 18 else { return false }; return self.highWatermark.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -538,6 +595,17 @@ extension FetchRequest {
             if version >= 7 { o.append("Partitions", self.partitions.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": guard version >= 7 && version <= 12 else { return false }; return self.topic.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 13 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": guard version >= 7 else { return false }; return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -110,6 +110,19 @@ public struct FetchResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version >= 7 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        case "SessionId": guard version >= 7 else { return false }; return self.sessionId.setField(rest, to: value, version: version)
+        case "Responses": return self.responses.setField(rest, to: value, version: version)
+        case "NodeEndpoints": guard version >= 16 else { return false }; return self.nodeEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension FetchResponse {
@@ -177,6 +190,17 @@ extension FetchResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": guard version <= 12 else { return false }; return self.topic.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 13 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -358,6 +382,25 @@ extension FetchResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "HighWatermark": return self.highWatermark.setField(rest, to: value, version: version)
+            case "LastStableOffset": guard version >= 4 else { return false }; return self.lastStableOffset.setField(rest, to: value, version: version)
+            case "LogStartOffset": guard version >= 5 else { return false }; return self.logStartOffset.setField(rest, to: value, version: version)
+            case "DivergingEpoch": guard version >= 12 else { return false }; return self.divergingEpoch.setField(rest, to: value, version: version)
+            case "CurrentLeader": guard version >= 12 else { return false }; return self.currentLeader.setField(rest, to: value, version: version)
+            case "SnapshotId": guard version >= 12 else { return false }; return self.snapshotId.setField(rest, to: value, version: version)
+            case "AbortedTransactions": guard version >= 4 else { return false }; return self.abortedTransactions.setField(rest, to: value, version: version)
+            case "PreferredReadReplica": guard version >= 11 else { return false }; return self.preferredReadReplica.setField(rest, to: value, version: version)
+            case "Records": return self.records.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -417,6 +460,16 @@ extension FetchResponse {
             if version >= 12 { o.append("EndOffset", self.endOffset.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Epoch": guard version >= 12 else { return false }; return self.epoch.setField(rest, to: value, version: version)
+            case "EndOffset": guard version >= 12 else { return false }; return self.endOffset.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -478,6 +531,16 @@ extension FetchResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "LeaderId": guard version >= 12 else { return false }; return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": guard version >= 12 else { return false }; return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -529,6 +592,16 @@ extension FetchResponse {
             o.append("Epoch", self.epoch.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "EndOffset": return self.endOffset.setField(rest, to: value, version: version)
+            case "Epoch": return self.epoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -589,6 +662,16 @@ extension FetchResponse {
             if version >= 4 { o.append("FirstOffset", self.firstOffset.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ProducerId": guard version >= 4 else { return false }; return self.producerId.setField(rest, to: value, version: version)
+            case "FirstOffset": guard version >= 4 else { return false }; return self.firstOffset.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -675,6 +758,18 @@ extension FetchResponse {
             if version >= 16 { o.append("Rack", self.rack.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": guard version >= 16 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": guard version >= 16 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version >= 16 else { return false }; return self.port.setField(rest, to: value, version: version)
+            case "Rack": guard version >= 16 else { return false }; return self.rack.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

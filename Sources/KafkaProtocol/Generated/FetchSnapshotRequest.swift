@@ -89,6 +89,18 @@ public struct FetchSnapshotRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "ReplicaId": return self.replicaId.setField(rest, to: value, version: version)
+        case "MaxBytes": return self.maxBytes.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension FetchSnapshotRequest {
@@ -139,6 +151,16 @@ extension FetchSnapshotRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -232,6 +254,19 @@ extension FetchSnapshotRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "CurrentLeaderEpoch": return self.currentLeaderEpoch.setField(rest, to: value, version: version)
+            case "SnapshotId": return self.snapshotId.setField(rest, to: value, version: version)
+            case "Position": return self.position.setField(rest, to: value, version: version)
+            case "ReplicaDirectoryId": guard version == 1 else { return false }; return self.replicaDirectoryId.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -283,6 +318,16 @@ extension FetchSnapshotRequest {
             o.append("Epoch", self.epoch.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "EndOffset": return self.endOffset.setField(rest, to: value, version: version)
+            case "Epoch": return self.epoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -89,6 +89,18 @@ public struct FetchSnapshotResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "NodeEndpoints": guard version == 1 else { return false }; return self.nodeEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension FetchSnapshotResponse {
@@ -139,6 +151,16 @@ extension FetchSnapshotResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -250,6 +272,21 @@ extension FetchSnapshotResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Index": return self.index.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "SnapshotId": return self.snapshotId.setField(rest, to: value, version: version)
+            case "CurrentLeader": return self.currentLeader.setField(rest, to: value, version: version)
+            case "Size": return self.size.setField(rest, to: value, version: version)
+            case "Position": return self.position.setField(rest, to: value, version: version)
+            case "UnalignedRecords": return self.unalignedRecords.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -302,6 +339,16 @@ extension FetchSnapshotResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "EndOffset": return self.endOffset.setField(rest, to: value, version: version)
+            case "Epoch": return self.epoch.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -353,6 +400,16 @@ extension FetchSnapshotResponse {
             o.append("LeaderEpoch", self.leaderEpoch.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -426,6 +483,17 @@ extension FetchSnapshotResponse {
             if version == 1 { o.append("Port", self.port.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": guard version == 1 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": guard version == 1 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version == 1 else { return false }; return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -79,4 +79,15 @@ public struct FindCoordinatorRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Key": guard version <= 3 else { return false }; return self.key.setField(rest, to: value, version: version)
+        case "KeyType": guard version >= 1 else { return false }; return self.keyType.setField(rest, to: value, version: version)
+        case "CoordinatorKeys": guard version >= 4 else { return false }; return self.coordinatorKeys.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -131,6 +131,21 @@ public struct FindCoordinatorResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version <= 3 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": guard version >= 1 && version <= 3 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+        case "NodeId": guard version <= 3 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+        case "Host": guard version <= 3 else { return false }; return self.host.setField(rest, to: value, version: version)
+        case "Port": guard version <= 3 else { return false }; return self.port.setField(rest, to: value, version: version)
+        case "Coordinators": guard version >= 4 else { return false }; return self.coordinators.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension FindCoordinatorResponse {
@@ -241,6 +256,20 @@ extension FindCoordinatorResponse {
             if version >= 4 { o.append("ErrorMessage", self.errorMessage.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Key": guard version >= 4 else { return false }; return self.key.setField(rest, to: value, version: version)
+            case "NodeId": guard version >= 4 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": guard version >= 4 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version >= 4 else { return false }; return self.port.setField(rest, to: value, version: version)
+            case "ErrorCode": guard version >= 4 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version >= 4 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

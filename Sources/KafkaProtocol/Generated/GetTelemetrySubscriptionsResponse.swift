@@ -121,6 +121,23 @@ public struct GetTelemetrySubscriptionsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ClientInstanceId": return self.clientInstanceId.setField(rest, to: value, version: version)
+        case "SubscriptionId": return self.subscriptionId.setField(rest, to: value, version: version)
+        case "AcceptedCompressionTypes": return self.acceptedCompressionTypes.setField(rest, to: value, version: version)
+        case "PushIntervalMs": return self.pushIntervalMs.setField(rest, to: value, version: version)
+        case "TelemetryMaxBytes": return self.telemetryMaxBytes.setField(rest, to: value, version: version)
+        case "DeltaTemporality": return self.deltaTemporality.setField(rest, to: value, version: version)
+        case "RequestedMetrics": return self.requestedMetrics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension GetTelemetrySubscriptionsResponse: KafkaErrorCodeCarrier {

@@ -80,4 +80,16 @@ public struct HeartbeatRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "GenerationId": return self.generationId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "GroupInstanceId": guard version >= 3 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -110,4 +110,18 @@ public struct InitProducerIdRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "TransactionalId": return self.transactionalId.setField(rest, to: value, version: version)
+        case "TransactionTimeoutMs": return self.transactionTimeoutMs.setField(rest, to: value, version: version)
+        case "ProducerId": guard version >= 3 else { return false }; return self.producerId.setField(rest, to: value, version: version)
+        case "ProducerEpoch": guard version >= 3 else { return false }; return self.producerEpoch.setField(rest, to: value, version: version)
+        case "Enable2Pc": guard version == 6 else { return false }; return self.enable2Pc.setField(rest, to: value, version: version)
+        case "KeepPreparedTxn": guard version == 6 else { return false }; return self.keepPreparedTxn.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -124,6 +124,22 @@ public struct JoinGroupRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "SessionTimeoutMs": return self.sessionTimeoutMs.setField(rest, to: value, version: version)
+        case "RebalanceTimeoutMs": guard version >= 1 else { return false }; return self.rebalanceTimeoutMs.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "GroupInstanceId": guard version >= 5 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+        case "ProtocolType": return self.protocolType.setField(rest, to: value, version: version)
+        case "Protocols": return self.protocols.setField(rest, to: value, version: version)
+        case "Reason": guard version >= 8 else { return false }; return self.reason.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension JoinGroupRequest {
@@ -174,6 +190,16 @@ extension JoinGroupRequest {
             o.append("Metadata", self.metadata.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Metadata": return self.metadata.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

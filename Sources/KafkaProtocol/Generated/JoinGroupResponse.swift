@@ -138,6 +138,23 @@ public struct JoinGroupResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 2 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "GenerationId": return self.generationId.setField(rest, to: value, version: version)
+        case "ProtocolType": guard version >= 7 else { return false }; return self.protocolType.setField(rest, to: value, version: version)
+        case "ProtocolName": return self.protocolName.setField(rest, to: value, version: version)
+        case "Leader": return self.leader.setField(rest, to: value, version: version)
+        case "SkipAssignment": guard version == 9 else { return false }; return self.skipAssignment.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "Members": return self.members.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension JoinGroupResponse {
@@ -201,6 +218,17 @@ extension JoinGroupResponse {
             o.append("Metadata", self.metadata.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+            case "GroupInstanceId": guard version >= 5 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+            case "Metadata": return self.metadata.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

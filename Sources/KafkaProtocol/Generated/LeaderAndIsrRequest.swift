@@ -132,6 +132,22 @@ public struct LeaderAndIsrRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ControllerId": return self.controllerId.setField(rest, to: value, version: version)
+        case "isKRaftController": guard version == 7 else { return false }; return self.isKRaftController.setField(rest, to: value, version: version)
+        case "ControllerEpoch": return self.controllerEpoch.setField(rest, to: value, version: version)
+        case "BrokerEpoch": guard version >= 2 else { return false }; return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "Type": guard version >= 5 else { return false }; return self.type.setField(rest, to: value, version: version)
+        case "UngroupedPartitionStates": guard version <= 1 else { return false }; return self.ungroupedPartitionStates.setField(rest, to: value, version: version)
+        case "TopicStates": guard version >= 2 else { return false }; return self.topicStates.setField(rest, to: value, version: version)
+        case "LiveLeaders": return self.liveLeaders.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension LeaderAndIsrRequest {
@@ -293,6 +309,26 @@ extension LeaderAndIsrRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version <= 1 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ControllerEpoch": return self.controllerEpoch.setField(rest, to: value, version: version)
+            case "Leader": return self.leader.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "Isr": return self.isr.setField(rest, to: value, version: version)
+            case "PartitionEpoch": return self.partitionEpoch.setField(rest, to: value, version: version)
+            case "Replicas": return self.replicas.setField(rest, to: value, version: version)
+            case "AddingReplicas": guard version >= 3 else { return false }; return self.addingReplicas.setField(rest, to: value, version: version)
+            case "RemovingReplicas": guard version >= 3 else { return false }; return self.removingReplicas.setField(rest, to: value, version: version)
+            case "IsNew": guard version >= 1 else { return false }; return self.isNew.setField(rest, to: value, version: version)
+            case "LeaderRecoveryState": guard version >= 6 else { return false }; return self.leaderRecoveryState.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -366,6 +402,17 @@ extension LeaderAndIsrRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version >= 2 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 5 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionStates": guard version >= 2 else { return false }; return self.partitionStates.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -426,6 +473,17 @@ extension LeaderAndIsrRequest {
             o.append("Port", self.port.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "BrokerId": return self.brokerId.setField(rest, to: value, version: version)
+            case "HostName": return self.hostName.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

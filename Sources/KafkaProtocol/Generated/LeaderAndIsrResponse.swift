@@ -75,6 +75,17 @@ public struct LeaderAndIsrResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "PartitionErrors": guard version <= 4 else { return false }; return self.partitionErrors.setField(rest, to: value, version: version)
+        case "Topics": guard version >= 5 else { return false }; return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension LeaderAndIsrResponse {
@@ -139,6 +150,17 @@ extension LeaderAndIsrResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version <= 4 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -198,6 +220,16 @@ extension LeaderAndIsrResponse {
             if version >= 5 { o.append("PartitionErrors", self.partitionErrors.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": guard version >= 5 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionErrors": guard version >= 5 else { return false }; return self.partitionErrors.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -76,6 +76,18 @@ public struct LeaderChangeMessage: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Version": return self.version.setField(rest, to: value, version: version)
+        case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+        case "Voters": return self.voters.setField(rest, to: value, version: version)
+        case "GrantingVoters": return self.grantingVoters.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension LeaderChangeMessage {
@@ -130,6 +142,16 @@ extension LeaderChangeMessage {
             if version == 1 { o.append("VoterDirectoryId", self.voterDirectoryId.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "VoterId": return self.voterId.setField(rest, to: value, version: version)
+            case "VoterDirectoryId": guard version == 1 else { return false }; return self.voterDirectoryId.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -75,6 +75,17 @@ public struct LeaveGroupRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": guard version <= 2 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+        case "Members": guard version >= 3 else { return false }; return self.members.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension LeaveGroupRequest {
@@ -146,6 +157,17 @@ extension LeaveGroupRequest {
             if version == 5 { o.append("Reason", self.reason.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": guard version >= 3 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+            case "GroupInstanceId": guard version >= 3 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+            case "Reason": guard version == 5 else { return false }; return self.reason.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

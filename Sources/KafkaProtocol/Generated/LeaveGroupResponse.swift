@@ -75,6 +75,17 @@ public struct LeaveGroupResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Members": guard version >= 3 else { return false }; return self.members.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension LeaveGroupResponse {
@@ -146,6 +157,17 @@ extension LeaveGroupResponse {
             if version >= 3 { o.append("ErrorCode", self.errorCode.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": guard version >= 3 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+            case "GroupInstanceId": guard version >= 3 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+            case "ErrorCode": guard version >= 3 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

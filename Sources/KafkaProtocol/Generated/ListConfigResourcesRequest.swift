@@ -53,4 +53,13 @@ public struct ListConfigResourcesRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ResourceTypes": guard version == 1 else { return false }; return self.resourceTypes.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

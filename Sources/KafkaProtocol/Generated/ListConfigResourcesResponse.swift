@@ -67,6 +67,17 @@ public struct ListConfigResourcesResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ConfigResources": return self.configResources.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ListConfigResourcesResponse {
@@ -121,6 +132,16 @@ extension ListConfigResourcesResponse {
             if version == 1 { o.append("ResourceType", self.resourceType.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ResourceName": return self.resourceName.setField(rest, to: value, version: version)
+            case "ResourceType": guard version == 1 else { return false }; return self.resourceType.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

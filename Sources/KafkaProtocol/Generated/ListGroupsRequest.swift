@@ -66,4 +66,14 @@ public struct ListGroupsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "StatesFilter": guard version >= 4 else { return false }; return self.statesFilter.setField(rest, to: value, version: version)
+        case "TypesFilter": guard version == 5 else { return false }; return self.typesFilter.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

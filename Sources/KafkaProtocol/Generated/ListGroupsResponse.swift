@@ -71,6 +71,17 @@ public struct ListGroupsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ListGroupsResponse {
@@ -147,6 +158,18 @@ extension ListGroupsResponse {
             if version == 5 { o.append("GroupType", self.groupType.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+            case "ProtocolType": return self.protocolType.setField(rest, to: value, version: version)
+            case "GroupState": guard version >= 4 else { return false }; return self.groupState.setField(rest, to: value, version: version)
+            case "GroupType": guard version == 5 else { return false }; return self.groupType.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -84,6 +84,18 @@ public struct ListOffsetsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ReplicaId": return self.replicaId.setField(rest, to: value, version: version)
+        case "IsolationLevel": guard version >= 2 else { return false }; return self.isolationLevel.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "TimeoutMs": guard version >= 10 else { return false }; return self.timeoutMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ListOffsetsRequest {
@@ -134,6 +146,16 @@ extension ListOffsetsRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -212,6 +234,18 @@ extension ListOffsetsRequest {
             if version == 0 { o.append("MaxNumOffsets", self.maxNumOffsets.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "CurrentLeaderEpoch": guard version >= 4 else { return false }; return self.currentLeaderEpoch.setField(rest, to: value, version: version)
+            case "Timestamp": return self.timestamp.setField(rest, to: value, version: version)
+            case "MaxNumOffsets": guard version == 0 else { return false }; return self.maxNumOffsets.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

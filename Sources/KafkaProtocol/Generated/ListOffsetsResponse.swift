@@ -62,6 +62,16 @@ public struct ListOffsetsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 2 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ListOffsetsResponse {
@@ -112,6 +122,16 @@ extension ListOffsetsResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -216,6 +236,20 @@ extension ListOffsetsResponse {
             if version >= 4 { o.append("LeaderEpoch", self.leaderEpoch.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "OldStyleOffsets": guard version == 0 else { return false }; return self.oldStyleOffsets.setField(rest, to: value, version: version)
+            case "Timestamp": guard version >= 1 else { return false }; return self.timestamp.setField(rest, to: value, version: version)
+            case "Offset": guard version >= 1 else { return false }; return self.offset.setField(rest, to: value, version: version)
+            case "LeaderEpoch": guard version >= 4 else { return false }; return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -84,4 +84,16 @@ public struct ListTransactionsRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "StateFilters": return self.stateFilters.setField(rest, to: value, version: version)
+        case "ProducerIdFilters": return self.producerIdFilters.setField(rest, to: value, version: version)
+        case "DurationFilter": guard version >= 1 else { return false }; return self.durationFilter.setField(rest, to: value, version: version)
+        case "TransactionalIdPattern": guard version == 2 else { return false }; return self.transactionalIdPattern.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -76,6 +76,18 @@ public struct ListTransactionsResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "UnknownStateFilters": return self.unknownStateFilters.setField(rest, to: value, version: version)
+        case "TransactionStates": return self.transactionStates.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ListTransactionsResponse {
@@ -135,6 +147,17 @@ extension ListTransactionsResponse {
             o.append("TransactionState", self.transactionState.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TransactionalId": return self.transactionalId.setField(rest, to: value, version: version)
+            case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+            case "TransactionState": return self.transactionState.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -93,6 +93,18 @@ public struct MetadataRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "AllowAutoTopicCreation": guard version >= 4 else { return false }; return self.allowAutoTopicCreation.setField(rest, to: value, version: version)
+        case "IncludeClusterAuthorizedOperations": guard version >= 8 && version <= 10 else { return false }; return self.includeClusterAuthorizedOperations.setField(rest, to: value, version: version)
+        case "IncludeTopicAuthorizedOperations": guard version >= 8 else { return false }; return self.includeTopicAuthorizedOperations.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension MetadataRequest {
@@ -152,6 +164,16 @@ extension MetadataRequest {
             o.append("Name", self.name.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": guard version >= 10 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

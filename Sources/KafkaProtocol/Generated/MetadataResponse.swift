@@ -123,6 +123,21 @@ public struct MetadataResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 3 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Brokers": return self.brokers.setField(rest, to: value, version: version)
+        case "ClusterId": guard version >= 2 else { return false }; return self.clusterId.setField(rest, to: value, version: version)
+        case "ControllerId": guard version >= 1 else { return false }; return self.controllerId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "ClusterAuthorizedOperations": guard version >= 8 && version <= 10 else { return false }; return self.clusterAuthorizedOperations.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version == 13 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension MetadataResponse {
@@ -195,6 +210,18 @@ extension MetadataResponse {
             if version >= 1 { o.append("Rack", self.rack.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            case "Rack": guard version >= 1 else { return false }; return self.rack.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -301,6 +328,20 @@ extension MetadataResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 10 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "IsInternal": guard version >= 1 else { return false }; return self.isInternal.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            case "TopicAuthorizedOperations": guard version >= 8 else { return false }; return self.topicAuthorizedOperations.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -405,6 +446,21 @@ extension MetadataResponse {
             if version >= 5 { o.append("OfflineReplicas", self.offlineReplicas.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": guard version >= 7 else { return false }; return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "ReplicaNodes": return self.replicaNodes.setField(rest, to: value, version: version)
+            case "IsrNodes": return self.isrNodes.setField(rest, to: value, version: version)
+            case "OfflineReplicas": guard version >= 5 else { return false }; return self.offlineReplicas.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -110,6 +110,20 @@ public struct OffsetCommitRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "GenerationIdOrMemberEpoch": guard version >= 1 else { return false }; return self.generationIdOrMemberEpoch.setField(rest, to: value, version: version)
+        case "MemberId": guard version >= 1 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+        case "GroupInstanceId": guard version >= 7 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+        case "RetentionTimeMs": guard version >= 2 && version <= 4 else { return false }; return self.retentionTimeMs.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension OffsetCommitRequest {
@@ -177,6 +191,17 @@ extension OffsetCommitRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version <= 9 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 10 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -264,6 +289,19 @@ extension OffsetCommitRequest {
             o.append("CommittedMetadata", self.committedMetadata.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "CommittedOffset": return self.committedOffset.setField(rest, to: value, version: version)
+            case "CommittedLeaderEpoch": guard version >= 6 else { return false }; return self.committedLeaderEpoch.setField(rest, to: value, version: version)
+            case "CommitTimestamp": guard version == 1 else { return false }; return self.commitTimestamp.setField(rest, to: value, version: version)
+            case "CommittedMetadata": return self.committedMetadata.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

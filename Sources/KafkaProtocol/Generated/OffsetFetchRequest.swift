@@ -97,6 +97,18 @@ public struct OffsetFetchRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": guard version <= 7 else { return false }; return self.groupId.setField(rest, to: value, version: version)
+        case "Topics": guard version <= 7 else { return false }; return self.topics.setField(rest, to: value, version: version)
+        case "Groups": guard version >= 8 else { return false }; return self.groups.setField(rest, to: value, version: version)
+        case "RequireStable": guard version >= 7 else { return false }; return self.requireStable.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension OffsetFetchRequest {
@@ -155,6 +167,16 @@ extension OffsetFetchRequest {
             if version <= 7 { o.append("PartitionIndexes", self.partitionIndexes.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version <= 7 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "PartitionIndexes": guard version <= 7 else { return false }; return self.partitionIndexes.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -242,6 +264,18 @@ extension OffsetFetchRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "GroupId": guard version >= 8 else { return false }; return self.groupId.setField(rest, to: value, version: version)
+            case "MemberId": guard version >= 9 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+            case "MemberEpoch": guard version >= 9 else { return false }; return self.memberEpoch.setField(rest, to: value, version: version)
+            case "Topics": guard version >= 8 else { return false }; return self.topics.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -314,6 +348,17 @@ extension OffsetFetchRequest {
             if version >= 8 { o.append("PartitionIndexes", self.partitionIndexes.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 8 && version <= 9 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 10 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionIndexes": guard version >= 8 else { return false }; return self.partitionIndexes.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -92,6 +92,18 @@ public struct OffsetFetchResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 3 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Topics": guard version <= 7 else { return false }; return self.topics.setField(rest, to: value, version: version)
+        case "ErrorCode": guard version >= 2 && version <= 7 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+        case "Groups": guard version >= 8 else { return false }; return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension OffsetFetchResponse {
@@ -150,6 +162,16 @@ extension OffsetFetchResponse {
             if version <= 7 { o.append("Partitions", self.partitions.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version <= 7 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "Partitions": guard version <= 7 else { return false }; return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -250,6 +272,19 @@ extension OffsetFetchResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": guard version <= 7 else { return false }; return self.partitionIndex.setField(rest, to: value, version: version)
+            case "CommittedOffset": guard version <= 7 else { return false }; return self.committedOffset.setField(rest, to: value, version: version)
+            case "CommittedLeaderEpoch": guard version >= 5 && version <= 7 else { return false }; return self.committedLeaderEpoch.setField(rest, to: value, version: version)
+            case "Metadata": guard version <= 7 else { return false }; return self.metadata.setField(rest, to: value, version: version)
+            case "ErrorCode": guard version <= 7 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -323,6 +358,17 @@ extension OffsetFetchResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "GroupId": guard version >= 8 else { return false }; return self.groupId.setField(rest, to: value, version: version)
+            case "Topics": guard version >= 8 else { return false }; return self.topics.setField(rest, to: value, version: version)
+            case "ErrorCode": guard version >= 8 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -395,6 +441,17 @@ extension OffsetFetchResponse {
             if version >= 8 { o.append("Partitions", self.partitions.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 8 && version <= 9 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 10 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": guard version >= 8 else { return false }; return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -494,6 +551,19 @@ extension OffsetFetchResponse {
             if version >= 8 { o.append("ErrorCode", self.errorCode.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": guard version >= 8 else { return false }; return self.partitionIndex.setField(rest, to: value, version: version)
+            case "CommittedOffset": guard version >= 8 else { return false }; return self.committedOffset.setField(rest, to: value, version: version)
+            case "CommittedLeaderEpoch": guard version >= 8 else { return false }; return self.committedLeaderEpoch.setField(rest, to: value, version: version)
+            case "Metadata": guard version >= 8 else { return false }; return self.metadata.setField(rest, to: value, version: version)
+            case "ErrorCode": guard version >= 8 else { return false }; return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

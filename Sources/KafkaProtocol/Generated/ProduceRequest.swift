@@ -80,6 +80,18 @@ public struct ProduceRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "TransactionalId": guard version >= 3 else { return false }; return self.transactionalId.setField(rest, to: value, version: version)
+        case "Acks": return self.acks.setField(rest, to: value, version: version)
+        case "TimeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        case "TopicData": return self.topicData.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ProduceRequest {
@@ -148,6 +160,17 @@ extension ProduceRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version <= 12 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 13 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionData": return self.partitionData.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -199,6 +222,16 @@ extension ProduceRequest {
             o.append("Records", self.records.map { KafkaValue.records($0) } ?? .null)
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Index": return self.index.setField(rest, to: value, version: version)
+            case "Records": return self.records.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

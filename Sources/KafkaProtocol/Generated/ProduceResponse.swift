@@ -84,6 +84,17 @@ public struct ProduceResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Responses": return self.responses.setField(rest, to: value, version: version)
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "NodeEndpoints": guard version >= 10 else { return false }; return self.nodeEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ProduceResponse {
@@ -151,6 +162,17 @@ extension ProduceResponse {
             o.append("PartitionResponses", self.partitionResponses.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version <= 12 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "TopicId": guard version == 13 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionResponses": return self.partitionResponses.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -287,6 +309,22 @@ extension ProduceResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Index": return self.index.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "BaseOffset": return self.baseOffset.setField(rest, to: value, version: version)
+            case "LogAppendTimeMs": guard version >= 2 else { return false }; return self.logAppendTimeMs.setField(rest, to: value, version: version)
+            case "LogStartOffset": guard version >= 5 else { return false }; return self.logStartOffset.setField(rest, to: value, version: version)
+            case "RecordErrors": guard version >= 8 else { return false }; return self.recordErrors.setField(rest, to: value, version: version)
+            case "ErrorMessage": guard version >= 8 else { return false }; return self.errorMessage.setField(rest, to: value, version: version)
+            case "CurrentLeader": guard version >= 10 else { return false }; return self.currentLeader.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -347,6 +385,16 @@ extension ProduceResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "BatchIndex": guard version >= 8 else { return false }; return self.batchIndex.setField(rest, to: value, version: version)
+            case "BatchIndexErrorMessage": guard version >= 8 else { return false }; return self.batchIndexErrorMessage.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -406,6 +454,16 @@ extension ProduceResponse {
             if version >= 10 { o.append("LeaderEpoch", self.leaderEpoch.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "LeaderId": guard version >= 10 else { return false }; return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": guard version >= 10 else { return false }; return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -492,6 +550,18 @@ extension ProduceResponse {
             if version >= 10 { o.append("Rack", self.rack.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": guard version >= 10 else { return false }; return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": guard version >= 10 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Port": guard version >= 10 else { return false }; return self.port.setField(rest, to: value, version: version)
+            case "Rack": guard version >= 10 else { return false }; return self.rack.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -85,4 +85,17 @@ public struct PushTelemetryRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClientInstanceId": return self.clientInstanceId.setField(rest, to: value, version: version)
+        case "SubscriptionId": return self.subscriptionId.setField(rest, to: value, version: version)
+        case "Terminating": return self.terminating.setField(rest, to: value, version: version)
+        case "CompressionType": return self.compressionType.setField(rest, to: value, version: version)
+        case "Metrics": return self.metrics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

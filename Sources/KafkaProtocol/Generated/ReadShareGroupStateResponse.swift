@@ -49,6 +49,15 @@ public struct ReadShareGroupStateResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Results": return self.results.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ReadShareGroupStateResponse {
@@ -99,6 +108,16 @@ extension ReadShareGroupStateResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -188,6 +207,20 @@ extension ReadShareGroupStateResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "StateEpoch": return self.stateEpoch.setField(rest, to: value, version: version)
+            case "StartOffset": return self.startOffset.setField(rest, to: value, version: version)
+            case "StateBatches": return self.stateBatches.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -257,6 +290,18 @@ extension ReadShareGroupStateResponse {
             o.append("DeliveryCount", self.deliveryCount.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "FirstOffset": return self.firstOffset.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "DeliveryState": return self.deliveryState.setField(rest, to: value, version: version)
+            case "DeliveryCount": return self.deliveryCount.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -67,4 +67,15 @@ public struct RemoveRaftVoterRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "VoterId": return self.voterId.setField(rest, to: value, version: version)
+        case "VoterDirectoryId": return self.voterDirectoryId.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -80,4 +80,16 @@ public struct RequestHeader: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "RequestApiKey": return self.requestApiKey.setField(rest, to: value, version: version)
+        case "RequestApiVersion": return self.requestApiVersion.setField(rest, to: value, version: version)
+        case "CorrelationId": return self.correlationId.setField(rest, to: value, version: version)
+        case "ClientId": guard version >= 1 else { return false }; return self.clientId.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

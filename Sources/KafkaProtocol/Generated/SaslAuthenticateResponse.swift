@@ -80,6 +80,18 @@ public struct SaslAuthenticateResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+        case "AuthBytes": return self.authBytes.setField(rest, to: value, version: version)
+        case "SessionLifetimeMs": guard version >= 1 else { return false }; return self.sessionLifetimeMs.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension SaslAuthenticateResponse: KafkaErrorCodeCarrier {

@@ -45,6 +45,16 @@ public struct SaslHandshakeResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "Mechanisms": return self.mechanisms.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension SaslHandshakeResponse: KafkaErrorCodeCarrier {

@@ -89,6 +89,19 @@ public struct ShareAcknowledgeRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "ShareSessionEpoch": return self.shareSessionEpoch.setField(rest, to: value, version: version)
+        case "IsRenewAck": guard version == 2 else { return false }; return self.isRenewAck.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ShareAcknowledgeRequest {
@@ -139,6 +152,16 @@ extension ShareAcknowledgeRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -191,6 +214,16 @@ extension ShareAcknowledgeRequest {
             o.append("AcknowledgementBatches", self.acknowledgementBatches.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "AcknowledgementBatches": return self.acknowledgementBatches.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -252,6 +285,17 @@ extension ShareAcknowledgeRequest {
             o.append("AcknowledgeTypes", self.acknowledgeTypes.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "FirstOffset": return self.firstOffset.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "AcknowledgeTypes": return self.acknowledgeTypes.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

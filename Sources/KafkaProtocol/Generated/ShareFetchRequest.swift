@@ -164,6 +164,26 @@ public struct ShareFetchRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "ShareSessionEpoch": return self.shareSessionEpoch.setField(rest, to: value, version: version)
+        case "MaxWaitMs": return self.maxWaitMs.setField(rest, to: value, version: version)
+        case "MinBytes": return self.minBytes.setField(rest, to: value, version: version)
+        case "MaxBytes": return self.maxBytes.setField(rest, to: value, version: version)
+        case "MaxRecords": guard version >= 1 else { return false }; return self.maxRecords.setField(rest, to: value, version: version)
+        case "BatchSize": guard version >= 1 else { return false }; return self.batchSize.setField(rest, to: value, version: version)
+        case "ShareAcquireMode": guard version == 2 else { return false }; return self.shareAcquireMode.setField(rest, to: value, version: version)
+        case "IsRenewAck": guard version == 2 else { return false }; return self.isRenewAck.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        case "ForgottenTopicsData": return self.forgottenTopicsData.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ShareFetchRequest {
@@ -214,6 +234,16 @@ extension ShareFetchRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -280,6 +310,17 @@ extension ShareFetchRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "PartitionMaxBytes": guard version == 0 else { return false }; return self.partitionMaxBytes.setField(rest, to: value, version: version)
+            case "AcknowledgementBatches": return self.acknowledgementBatches.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -341,6 +382,17 @@ extension ShareFetchRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "FirstOffset": return self.firstOffset.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "AcknowledgeTypes": return self.acknowledgeTypes.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -392,6 +444,16 @@ extension ShareFetchRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

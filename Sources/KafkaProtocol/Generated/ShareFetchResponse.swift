@@ -98,6 +98,20 @@ public struct ShareFetchResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+        case "AcquisitionLockTimeoutMs": guard version >= 1 else { return false }; return self.acquisitionLockTimeoutMs.setField(rest, to: value, version: version)
+        case "Responses": return self.responses.setField(rest, to: value, version: version)
+        case "NodeEndpoints": return self.nodeEndpoints.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ShareFetchResponse {
@@ -148,6 +162,16 @@ extension ShareFetchResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -260,6 +284,22 @@ extension ShareFetchResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "AcknowledgeErrorCode": return self.acknowledgeErrorCode.setField(rest, to: value, version: version)
+            case "AcknowledgeErrorMessage": return self.acknowledgeErrorMessage.setField(rest, to: value, version: version)
+            case "CurrentLeader": return self.currentLeader.setField(rest, to: value, version: version)
+            case "Records": return self.records.setField(rest, to: value, version: version)
+            case "AcquiredRecords": return self.acquiredRecords.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -311,6 +351,16 @@ extension ShareFetchResponse {
             o.append("LeaderEpoch", self.leaderEpoch.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "LeaderId": return self.leaderId.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -372,6 +422,17 @@ extension ShareFetchResponse {
             o.append("DeliveryCount", self.deliveryCount.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "FirstOffset": return self.firstOffset.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "DeliveryCount": return self.deliveryCount.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -442,6 +503,18 @@ extension ShareFetchResponse {
             o.append("Rack", self.rack.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "NodeId": return self.nodeId.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            case "Rack": return self.rack.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

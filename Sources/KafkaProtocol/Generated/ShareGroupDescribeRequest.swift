@@ -58,4 +58,14 @@ public struct ShareGroupDescribeRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupIds": return self.groupIds.setField(rest, to: value, version: version)
+        case "IncludeAuthorizedOperations": return self.includeAuthorizedOperations.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -58,6 +58,16 @@ public struct ShareGroupDescribeResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension ShareGroupDescribeResponse {
@@ -172,6 +182,23 @@ extension ShareGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+            case "GroupState": return self.groupState.setField(rest, to: value, version: version)
+            case "GroupEpoch": return self.groupEpoch.setField(rest, to: value, version: version)
+            case "AssignmentEpoch": return self.assignmentEpoch.setField(rest, to: value, version: version)
+            case "AssignorName": return self.assignorName.setField(rest, to: value, version: version)
+            case "Members": return self.members.setField(rest, to: value, version: version)
+            case "AuthorizedOperations": return self.authorizedOperations.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -269,6 +296,21 @@ extension ShareGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+            case "RackId": return self.rackId.setField(rest, to: value, version: version)
+            case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+            case "ClientId": return self.clientId.setField(rest, to: value, version: version)
+            case "ClientHost": return self.clientHost.setField(rest, to: value, version: version)
+            case "SubscribedTopicNames": return self.subscribedTopicNames.setField(rest, to: value, version: version)
+            case "Assignment": return self.assignment.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -311,6 +353,15 @@ extension ShareGroupDescribeResponse {
             o.append("TopicPartitions", self.topicPartitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicPartitions": return self.topicPartitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -372,6 +423,17 @@ extension ShareGroupDescribeResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

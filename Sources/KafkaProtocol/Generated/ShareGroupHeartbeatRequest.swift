@@ -85,4 +85,17 @@ public struct ShareGroupHeartbeatRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+        case "RackId": return self.rackId.setField(rest, to: value, version: version)
+        case "SubscribedTopicNames": return self.subscribedTopicNames.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }

@@ -136,6 +136,22 @@ public struct StopReplicaRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ControllerId": return self.controllerId.setField(rest, to: value, version: version)
+        case "isKRaftController": guard version == 4 else { return false }; return self.isKRaftController.setField(rest, to: value, version: version)
+        case "ControllerEpoch": return self.controllerEpoch.setField(rest, to: value, version: version)
+        case "BrokerEpoch": guard version >= 1 else { return false }; return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "DeletePartitions": guard version <= 2 else { return false }; return self.deletePartitions.setField(rest, to: value, version: version)
+        case "UngroupedPartitions": guard version == 0 else { return false }; return self.ungroupedPartitions.setField(rest, to: value, version: version)
+        case "Topics": guard version >= 1 && version <= 2 else { return false }; return self.topics.setField(rest, to: value, version: version)
+        case "TopicStates": guard version >= 3 else { return false }; return self.topicStates.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension StopReplicaRequest {
@@ -194,6 +210,16 @@ extension StopReplicaRequest {
             if version == 0 { o.append("PartitionIndex", self.partitionIndex.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version == 0 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": guard version == 0 else { return false }; return self.partitionIndex.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -255,6 +281,16 @@ extension StopReplicaRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": guard version >= 1 && version <= 2 else { return false }; return self.name.setField(rest, to: value, version: version)
+            case "PartitionIndexes": guard version >= 1 && version <= 2 else { return false }; return self.partitionIndexes.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -314,6 +350,16 @@ extension StopReplicaRequest {
             if version >= 3 { o.append("PartitionStates", self.partitionStates.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version >= 3 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionStates": guard version >= 3 else { return false }; return self.partitionStates.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -387,6 +433,17 @@ extension StopReplicaRequest {
             if version >= 3 { o.append("DeletePartition", self.deletePartition.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": guard version >= 3 else { return false }; return self.partitionIndex.setField(rest, to: value, version: version)
+            case "LeaderEpoch": guard version >= 3 else { return false }; return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "DeletePartition": guard version >= 3 else { return false }; return self.deletePartition.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct StopReplicaResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "PartitionErrors": return self.partitionErrors.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension StopReplicaResponse {
@@ -117,6 +127,17 @@ extension StopReplicaResponse {
             o.append("ErrorCode", self.errorCode.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct StreamsGroupDescribeResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "Groups": return self.groups.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension StreamsGroupDescribeResponse {
@@ -172,6 +182,23 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+            case "GroupState": return self.groupState.setField(rest, to: value, version: version)
+            case "GroupEpoch": return self.groupEpoch.setField(rest, to: value, version: version)
+            case "AssignmentEpoch": return self.assignmentEpoch.setField(rest, to: value, version: version)
+            case "Topology": return self.topology.setField(rest, to: value, version: version)
+            case "Members": return self.members.setField(rest, to: value, version: version)
+            case "AuthorizedOperations": return self.authorizedOperations.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -223,6 +250,16 @@ extension StreamsGroupDescribeResponse {
             o.append("Subtopologies", self.subtopologies.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Epoch": return self.epoch.setField(rest, to: value, version: version)
+            case "Subtopologies": return self.subtopologies.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -303,6 +340,19 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "SourceTopics": return self.sourceTopics.setField(rest, to: value, version: version)
+            case "RepartitionSinkTopics": return self.repartitionSinkTopics.setField(rest, to: value, version: version)
+            case "StateChangelogTopics": return self.stateChangelogTopics.setField(rest, to: value, version: version)
+            case "RepartitionSourceTopics": return self.repartitionSourceTopics.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -373,6 +423,18 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            case "ReplicationFactor": return self.replicationFactor.setField(rest, to: value, version: version)
+            case "TopicConfigs": return self.topicConfigs.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -424,6 +486,16 @@ extension StreamsGroupDescribeResponse {
             o.append("Value", self.value.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Key": return self.key.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -594,6 +666,29 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+            case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+            case "InstanceId": return self.instanceId.setField(rest, to: value, version: version)
+            case "RackId": return self.rackId.setField(rest, to: value, version: version)
+            case "ClientId": return self.clientId.setField(rest, to: value, version: version)
+            case "ClientHost": return self.clientHost.setField(rest, to: value, version: version)
+            case "TopologyEpoch": return self.topologyEpoch.setField(rest, to: value, version: version)
+            case "ProcessId": return self.processId.setField(rest, to: value, version: version)
+            case "UserEndpoint": return self.userEndpoint.setField(rest, to: value, version: version)
+            case "ClientTags": return self.clientTags.setField(rest, to: value, version: version)
+            case "TaskOffsets": return self.taskOffsets.setField(rest, to: value, version: version)
+            case "TaskEndOffsets": return self.taskEndOffsets.setField(rest, to: value, version: version)
+            case "Assignment": return self.assignment.setField(rest, to: value, version: version)
+            case "TargetAssignment": return self.targetAssignment.setField(rest, to: value, version: version)
+            case "IsClassic": return self.isClassic.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -645,6 +740,16 @@ extension StreamsGroupDescribeResponse {
             o.append("Port", self.port.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -707,6 +812,17 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "Offset": return self.offset.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -768,6 +884,17 @@ extension StreamsGroupDescribeResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ActiveTasks": return self.activeTasks.setField(rest, to: value, version: version)
+            case "StandbyTasks": return self.standbyTasks.setField(rest, to: value, version: version)
+            case "WarmupTasks": return self.warmupTasks.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -819,6 +946,16 @@ extension StreamsGroupDescribeResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

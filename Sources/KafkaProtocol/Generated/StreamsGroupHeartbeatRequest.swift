@@ -193,6 +193,31 @@ public struct StreamsGroupHeartbeatRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+        case "EndpointInformationEpoch": return self.endpointInformationEpoch.setField(rest, to: value, version: version)
+        case "InstanceId": return self.instanceId.setField(rest, to: value, version: version)
+        case "RackId": return self.rackId.setField(rest, to: value, version: version)
+        case "RebalanceTimeoutMs": return self.rebalanceTimeoutMs.setField(rest, to: value, version: version)
+        case "Topology": return self.topology.setField(rest, to: value, version: version)
+        case "ActiveTasks": return self.activeTasks.setField(rest, to: value, version: version)
+        case "StandbyTasks": return self.standbyTasks.setField(rest, to: value, version: version)
+        case "WarmupTasks": return self.warmupTasks.setField(rest, to: value, version: version)
+        case "ProcessId": return self.processId.setField(rest, to: value, version: version)
+        case "UserEndpoint": return self.userEndpoint.setField(rest, to: value, version: version)
+        case "ClientTags": return self.clientTags.setField(rest, to: value, version: version)
+        case "TaskOffsets": return self.taskOffsets.setField(rest, to: value, version: version)
+        case "TaskEndOffsets": return self.taskEndOffsets.setField(rest, to: value, version: version)
+        case "ShutdownApplication": return self.shutdownApplication.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension StreamsGroupHeartbeatRequest {
@@ -243,6 +268,16 @@ extension StreamsGroupHeartbeatRequest {
             o.append("Subtopologies", self.subtopologies.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Epoch": return self.epoch.setField(rest, to: value, version: version)
+            case "Subtopologies": return self.subtopologies.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -341,6 +376,21 @@ extension StreamsGroupHeartbeatRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "SourceTopics": return self.sourceTopics.setField(rest, to: value, version: version)
+            case "SourceTopicRegex": return self.sourceTopicRegex.setField(rest, to: value, version: version)
+            case "StateChangelogTopics": return self.stateChangelogTopics.setField(rest, to: value, version: version)
+            case "RepartitionSinkTopics": return self.repartitionSinkTopics.setField(rest, to: value, version: version)
+            case "RepartitionSourceTopics": return self.repartitionSourceTopics.setField(rest, to: value, version: version)
+            case "CopartitionGroups": return self.copartitionGroups.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -411,6 +461,18 @@ extension StreamsGroupHeartbeatRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            case "ReplicationFactor": return self.replicationFactor.setField(rest, to: value, version: version)
+            case "TopicConfigs": return self.topicConfigs.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -462,6 +524,16 @@ extension StreamsGroupHeartbeatRequest {
             o.append("Value", self.value.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Key": return self.key.setField(rest, to: value, version: version)
+            case "Value": return self.value.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -524,6 +596,17 @@ extension StreamsGroupHeartbeatRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SourceTopics": return self.sourceTopics.setField(rest, to: value, version: version)
+            case "SourceTopicRegex": return self.sourceTopicRegex.setField(rest, to: value, version: version)
+            case "RepartitionSourceTopics": return self.repartitionSourceTopics.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -576,6 +659,16 @@ extension StreamsGroupHeartbeatRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -627,6 +720,16 @@ extension StreamsGroupHeartbeatRequest {
             o.append("Port", self.port.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -688,6 +791,17 @@ extension StreamsGroupHeartbeatRequest {
             o.append("Offset", self.offset.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "Offset": return self.offset.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -166,6 +166,28 @@ public struct StreamsGroupHeartbeatResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "MemberEpoch": return self.memberEpoch.setField(rest, to: value, version: version)
+        case "HeartbeatIntervalMs": return self.heartbeatIntervalMs.setField(rest, to: value, version: version)
+        case "AcceptableRecoveryLag": return self.acceptableRecoveryLag.setField(rest, to: value, version: version)
+        case "TaskOffsetIntervalMs": return self.taskOffsetIntervalMs.setField(rest, to: value, version: version)
+        case "Status": return self.status.setField(rest, to: value, version: version)
+        case "ActiveTasks": return self.activeTasks.setField(rest, to: value, version: version)
+        case "StandbyTasks": return self.standbyTasks.setField(rest, to: value, version: version)
+        case "WarmupTasks": return self.warmupTasks.setField(rest, to: value, version: version)
+        case "EndpointInformationEpoch": return self.endpointInformationEpoch.setField(rest, to: value, version: version)
+        case "PartitionsByUserEndpoint": return self.partitionsByUserEndpoint.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension StreamsGroupHeartbeatResponse {
@@ -216,6 +238,16 @@ extension StreamsGroupHeartbeatResponse {
             o.append("StatusDetail", self.statusDetail.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "StatusCode": return self.statusCode.setField(rest, to: value, version: version)
+            case "StatusDetail": return self.statusDetail.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -268,6 +300,16 @@ extension StreamsGroupHeartbeatResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "SubtopologyId": return self.subtopologyId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -330,6 +372,17 @@ extension StreamsGroupHeartbeatResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "UserEndpoint": return self.userEndpoint.setField(rest, to: value, version: version)
+            case "ActivePartitions": return self.activePartitions.setField(rest, to: value, version: version)
+            case "StandbyPartitions": return self.standbyPartitions.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -382,6 +435,16 @@ extension StreamsGroupHeartbeatResponse {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -433,6 +496,16 @@ extension StreamsGroupHeartbeatResponse {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Topic": return self.topic.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

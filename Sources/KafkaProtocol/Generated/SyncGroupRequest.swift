@@ -115,6 +115,21 @@ public struct SyncGroupRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "GenerationId": return self.generationId.setField(rest, to: value, version: version)
+        case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+        case "GroupInstanceId": guard version >= 3 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+        case "ProtocolType": guard version == 5 else { return false }; return self.protocolType.setField(rest, to: value, version: version)
+        case "ProtocolName": guard version == 5 else { return false }; return self.protocolName.setField(rest, to: value, version: version)
+        case "Assignments": return self.assignments.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension SyncGroupRequest {
@@ -165,6 +180,16 @@ extension SyncGroupRequest {
             o.append("Assignment", self.assignment.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MemberId": return self.memberId.setField(rest, to: value, version: version)
+            case "Assignment": return self.assignment.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -97,6 +97,19 @@ public struct SyncGroupResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": guard version >= 1 else { return false }; return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ProtocolType": guard version == 5 else { return false }; return self.protocolType.setField(rest, to: value, version: version)
+        case "ProtocolName": guard version == 5 else { return false }; return self.protocolName.setField(rest, to: value, version: version)
+        case "Assignment": return self.assignment.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension SyncGroupResponse: KafkaErrorCodeCarrier {

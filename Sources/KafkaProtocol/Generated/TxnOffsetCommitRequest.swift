@@ -124,6 +124,22 @@ public struct TxnOffsetCommitRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "TransactionalId": return self.transactionalId.setField(rest, to: value, version: version)
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+        case "ProducerEpoch": return self.producerEpoch.setField(rest, to: value, version: version)
+        case "GenerationId": guard version >= 3 else { return false }; return self.generationId.setField(rest, to: value, version: version)
+        case "MemberId": guard version >= 3 else { return false }; return self.memberId.setField(rest, to: value, version: version)
+        case "GroupInstanceId": guard version >= 3 else { return false }; return self.groupInstanceId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension TxnOffsetCommitRequest {
@@ -174,6 +190,16 @@ extension TxnOffsetCommitRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -248,6 +274,18 @@ extension TxnOffsetCommitRequest {
             o.append("CommittedMetadata", self.committedMetadata.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "CommittedOffset": return self.committedOffset.setField(rest, to: value, version: version)
+            case "CommittedLeaderEpoch": guard version >= 2 else { return false }; return self.committedLeaderEpoch.setField(rest, to: value, version: version)
+            case "CommittedMetadata": return self.committedMetadata.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

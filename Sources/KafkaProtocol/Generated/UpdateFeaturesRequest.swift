@@ -71,6 +71,17 @@ public struct UpdateFeaturesRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "timeoutMs": return self.timeoutMs.setField(rest, to: value, version: version)
+        case "FeatureUpdates": return self.featureUpdates.setField(rest, to: value, version: version)
+        case "ValidateOnly": guard version >= 1 else { return false }; return self.validateOnly.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension UpdateFeaturesRequest {
@@ -147,6 +158,18 @@ extension UpdateFeaturesRequest {
             if version >= 1 { o.append("UpgradeType", self.upgradeType.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Feature": return self.feature.setField(rest, to: value, version: version)
+            case "MaxVersionLevel": return self.maxVersionLevel.setField(rest, to: value, version: version)
+            case "AllowDowngrade": guard version == 0 else { return false }; return self.allowDowngrade.setField(rest, to: value, version: version)
+            case "UpgradeType": guard version >= 1 else { return false }; return self.upgradeType.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -80,6 +80,18 @@ public struct UpdateFeaturesResponse: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ThrottleTimeMs": return self.throttleTimeMs.setField(rest, to: value, version: version)
+        case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+        case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+        case "Results": guard version <= 1 else { return false }; return self.results.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension UpdateFeaturesResponse {
@@ -139,6 +151,17 @@ extension UpdateFeaturesResponse {
             o.append("ErrorMessage", self.errorMessage.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Feature": return self.feature.setField(rest, to: value, version: version)
+            case "ErrorCode": return self.errorCode.setField(rest, to: value, version: version)
+            case "ErrorMessage": return self.errorMessage.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -140,6 +140,22 @@ public struct UpdateMetadataRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ControllerId": return self.controllerId.setField(rest, to: value, version: version)
+        case "isKRaftController": guard version == 8 else { return false }; return self.isKRaftController.setField(rest, to: value, version: version)
+        case "Type": guard version == 8 else { return false }; return self.type.setField(rest, to: value, version: version)
+        case "ControllerEpoch": return self.controllerEpoch.setField(rest, to: value, version: version)
+        case "BrokerEpoch": guard version >= 5 else { return false }; return self.brokerEpoch.setField(rest, to: value, version: version)
+        case "UngroupedPartitionStates": guard version <= 4 else { return false }; return self.ungroupedPartitionStates.setField(rest, to: value, version: version)
+        case "TopicStates": guard version >= 5 else { return false }; return self.topicStates.setField(rest, to: value, version: version)
+        case "LiveBrokers": return self.liveBrokers.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension UpdateMetadataRequest {
@@ -262,6 +278,23 @@ extension UpdateMetadataRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version <= 4 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ControllerEpoch": return self.controllerEpoch.setField(rest, to: value, version: version)
+            case "Leader": return self.leader.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "Isr": return self.isr.setField(rest, to: value, version: version)
+            case "ZkVersion": return self.zkVersion.setField(rest, to: value, version: version)
+            case "Replicas": return self.replicas.setField(rest, to: value, version: version)
+            case "OfflineReplicas": guard version >= 4 else { return false }; return self.offlineReplicas.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -334,6 +367,17 @@ extension UpdateMetadataRequest {
             if version >= 5 { o.append("PartitionStates", self.partitionStates.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": guard version >= 5 else { return false }; return self.topicName.setField(rest, to: value, version: version)
+            case "TopicId": guard version >= 7 else { return false }; return self.topicId.setField(rest, to: value, version: version)
+            case "PartitionStates": guard version >= 5 else { return false }; return self.partitionStates.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -430,6 +474,19 @@ extension UpdateMetadataRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Id": return self.id.setField(rest, to: value, version: version)
+            case "V0Host": guard version == 0 else { return false }; return self.v0Host.setField(rest, to: value, version: version)
+            case "V0Port": guard version == 0 else { return false }; return self.v0Port.setField(rest, to: value, version: version)
+            case "Endpoints": guard version >= 1 else { return false }; return self.endpoints.setField(rest, to: value, version: version)
+            case "Rack": guard version >= 2 else { return false }; return self.rack.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -515,6 +572,18 @@ extension UpdateMetadataRequest {
             if version >= 1 { o.append("SecurityProtocol", self.securityProtocol.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Port": guard version >= 1 else { return false }; return self.port.setField(rest, to: value, version: version)
+            case "Host": guard version >= 1 else { return false }; return self.host.setField(rest, to: value, version: version)
+            case "Listener": guard version >= 3 else { return false }; return self.listener.setField(rest, to: value, version: version)
+            case "SecurityProtocol": guard version >= 1 else { return false }; return self.securityProtocol.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -94,6 +94,20 @@ public struct UpdateRaftVoterRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "CurrentLeaderEpoch": return self.currentLeaderEpoch.setField(rest, to: value, version: version)
+        case "VoterId": return self.voterId.setField(rest, to: value, version: version)
+        case "VoterDirectoryId": return self.voterDirectoryId.setField(rest, to: value, version: version)
+        case "Listeners": return self.listeners.setField(rest, to: value, version: version)
+        case "KRaftVersionFeature": return self.kRaftVersionFeature.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension UpdateRaftVoterRequest {
@@ -154,6 +168,17 @@ extension UpdateRaftVoterRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -205,6 +230,16 @@ extension UpdateRaftVoterRequest {
             o.append("MaxSupportedVersion", self.maxSupportedVersion.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MinSupportedVersion": return self.minSupportedVersion.setField(rest, to: value, version: version)
+            case "MaxSupportedVersion": return self.maxSupportedVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -71,6 +71,17 @@ public struct VoteRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "ClusterId": return self.clusterId.setField(rest, to: value, version: version)
+        case "VoterId": guard version >= 1 else { return false }; return self.voterId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension VoteRequest {
@@ -121,6 +132,16 @@ extension VoteRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicName": return self.topicName.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -239,6 +260,22 @@ extension VoteRequest {
             if version == 2 { o.append("PreVote", self.preVote.kafkaValue(version: version)) }
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "PartitionIndex": return self.partitionIndex.setField(rest, to: value, version: version)
+            case "ReplicaEpoch": return self.replicaEpoch.setField(rest, to: value, version: version)
+            case "ReplicaId": return self.replicaId.setField(rest, to: value, version: version)
+            case "ReplicaDirectoryId": guard version >= 1 else { return false }; return self.replicaDirectoryId.setField(rest, to: value, version: version)
+            case "VoterDirectoryId": guard version >= 1 else { return false }; return self.voterDirectoryId.setField(rest, to: value, version: version)
+            case "LastOffsetEpoch": return self.lastOffsetEpoch.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "PreVote": guard version == 2 else { return false }; return self.preVote.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

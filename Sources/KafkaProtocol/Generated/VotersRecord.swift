@@ -58,6 +58,16 @@ public struct VotersRecord: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Version": return self.version.setField(rest, to: value, version: version)
+        case "Voters": return self.voters.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension VotersRecord {
@@ -127,6 +137,18 @@ extension VotersRecord {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "VoterId": return self.voterId.setField(rest, to: value, version: version)
+            case "VoterDirectoryId": return self.voterDirectoryId.setField(rest, to: value, version: version)
+            case "Endpoints": return self.endpoints.setField(rest, to: value, version: version)
+            case "KRaftVersionFeature": return self.kRaftVersionFeature.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -188,6 +210,17 @@ extension VotersRecord {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "Host": return self.host.setField(rest, to: value, version: version)
+            case "Port": return self.port.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -239,6 +272,16 @@ extension VotersRecord {
             o.append("MaxSupportedVersion", self.maxSupportedVersion.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "MinSupportedVersion": return self.minSupportedVersion.setField(rest, to: value, version: version)
+            case "MaxSupportedVersion": return self.maxSupportedVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

@@ -58,6 +58,16 @@ public struct WriteShareGroupStateRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "GroupId": return self.groupId.setField(rest, to: value, version: version)
+        case "Topics": return self.topics.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension WriteShareGroupStateRequest {
@@ -108,6 +118,16 @@ extension WriteShareGroupStateRequest {
             o.append("Partitions", self.partitions.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "TopicId": return self.topicId.setField(rest, to: value, version: version)
+            case "Partitions": return self.partitions.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }
@@ -201,6 +221,20 @@ extension WriteShareGroupStateRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Partition": return self.partition.setField(rest, to: value, version: version)
+            case "StateEpoch": return self.stateEpoch.setField(rest, to: value, version: version)
+            case "LeaderEpoch": return self.leaderEpoch.setField(rest, to: value, version: version)
+            case "StartOffset": return self.startOffset.setField(rest, to: value, version: version)
+            case "DeliveryCompleteCount": guard version == 1 else { return false }; return self.deliveryCompleteCount.setField(rest, to: value, version: version)
+            case "StateBatches": return self.stateBatches.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -270,6 +304,18 @@ extension WriteShareGroupStateRequest {
             o.append("DeliveryCount", self.deliveryCount.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "FirstOffset": return self.firstOffset.setField(rest, to: value, version: version)
+            case "LastOffset": return self.lastOffset.setField(rest, to: value, version: version)
+            case "DeliveryState": return self.deliveryState.setField(rest, to: value, version: version)
+            case "DeliveryCount": return self.deliveryCount.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

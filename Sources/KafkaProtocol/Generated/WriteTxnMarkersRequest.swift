@@ -49,6 +49,15 @@ public struct WriteTxnMarkersRequest: KafkaMessage {
         if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
         return .object(o)
     }
+
+    public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+        guard case .field(let name)? = path.first else { return false }
+        let rest = path.dropFirst()
+        switch name {
+        case "Markers": return self.markers.setField(rest, to: value, version: version)
+        default: return false
+        }
+    }
 }
 
 extension WriteTxnMarkersRequest {
@@ -140,6 +149,20 @@ extension WriteTxnMarkersRequest {
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
         }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "ProducerId": return self.producerId.setField(rest, to: value, version: version)
+            case "ProducerEpoch": return self.producerEpoch.setField(rest, to: value, version: version)
+            case "TransactionResult": return self.transactionResult.setField(rest, to: value, version: version)
+            case "Topics": return self.topics.setField(rest, to: value, version: version)
+            case "CoordinatorEpoch": return self.coordinatorEpoch.setField(rest, to: value, version: version)
+            case "TransactionVersion": guard version == 2 else { return false }; return self.transactionVersion.setField(rest, to: value, version: version)
+            default: return false
+            }
+        }
     }
 }
 
@@ -191,6 +214,16 @@ extension WriteTxnMarkersRequest {
             o.append("PartitionIndexes", self.partitionIndexes.kafkaValue(version: version))
             if !self.unknownTaggedFields.isEmpty { o.append("_unknownTaggedFields", self.unknownTaggedFields.kafkaValue(version: version)) }
             return .object(o)
+        }
+
+        public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
+            guard case .field(let name)? = path.first else { return false }
+            let rest = path.dropFirst()
+            switch name {
+            case "Name": return self.name.setField(rest, to: value, version: version)
+            case "PartitionIndexes": return self.partitionIndexes.setField(rest, to: value, version: version)
+            default: return false
+            }
         }
     }
 }

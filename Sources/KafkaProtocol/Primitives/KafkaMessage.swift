@@ -3,7 +3,7 @@ import NIOCore
 /// A struct from a Kafka message schema: a message body, a header, or a struct nested in one.
 /// Decoding and encoding are inverses for every version the schema defines, byte for byte,
 /// including tagged fields this codec does not know (kept in `unknownTaggedFields`).
-public protocol KafkaStruct: Hashable, Sendable, KafkaRenderable {
+public protocol KafkaStruct: Hashable, Sendable, KafkaRenderable, KafkaFieldSettable {
     /// A value with every field at its schema default.
     init()
     init(from reader: inout KafkaReader, version: Int16) throws(KafkaDecodingError)
