@@ -19,6 +19,7 @@ import Testing
         var r = CreateTopicsResponse.CreatableTopicResult()
         r.name = name
         r.errorCode = error
+        if error != 0 { r.errorMessage = "test: \(KafkaErrorCode.name(error))" }
         resp.topics = [r]
         return (req, resp)
     }

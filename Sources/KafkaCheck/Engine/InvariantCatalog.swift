@@ -62,6 +62,22 @@ public enum InvariantCatalog {
             "In a group generation, the leader's SyncGroup assignments must cover the subscribed partitions without overlap, and each member must receive exactly what the leader assigned it."),
         d(21, "fetches are answered in time",
             "A Fetch must be answered within max_wait_ms plus a margin, and promptly when data was already available."),
+        d(22, "no answer is UNKNOWN_SERVER_ERROR",
+            "UNKNOWN_SERVER_ERROR (-1) means the broker failed in a way it has no error code for; no response should carry it."),
+        d(23, "error answers say why", level: .lint,
+            "A non-zero error code in a version whose response has an ErrorMessage field should come with a message, not null or empty."),
+        d(24, "error codes fit the request version",
+            "A response may carry only error codes that the request's version can return (codes introduced with later versions, e.g. by a KIP, are not understood by older clients)."),
+        d(25, "answers match questions",
+            "Every topic, partition, group or resource a request names must be answered exactly once under the same key, and nothing it did not ask about may be answered."),
+        d(26, "Metadata answers every topic",
+            "A topic a Metadata request names must come back (with UNKNOWN_TOPIC_OR_PARTITION if it does not exist), and a topic created without error must appear in later Metadata for all topics."),
+        d(27, "the proxy reached the broker",
+            "A capture in which connections could not reach the broker (or a node listener could not be opened) did not test the broker: each such event is a finding."),
+        d(28, "clients make progress",
+            "The same request answered the same unhelpful way (same error codes, or an empty answer) many times in a row means the client is stuck."),
+        d(29, "record sets fit the version",
+            "Produce v3+ and Fetch v4+ carry v2 record batches, older versions v0/v1 message sets; zstd compression needs Produce v7+ and Fetch v10+."),
     ]
 
     private static func d(

@@ -10,8 +10,8 @@ import KafkaCapture
 /// Also flagged: a request reusing a correlation id that is still outstanding on its connection.
 public final class ResponseOrder: Invariant {
     public let id = InvariantID(13)
-    /// Per connection: correlation ids with the time their request was answered (or `.max`).
-    private var inFlight: [UInt64: [(correlationId: Int32, until: UInt64, by: ExchangeReference)]] = [:]
+    /// Per connection: correlation ids with the time their request was answered.
+    private var inFlight: [UInt64: OutstandingCorrelations] = [:]
     private var endedUnanswered = 0
     public init() {}
 
@@ -19,16 +19,17 @@ public final class ResponseOrder: Invariant {
         let e = exchange.exchange
         var out: [Finding] = []
         var details: [String: String] = ["connection": String(e.connectionId), "correlationId": String(e.correlationId)]
-        var list = inFlight[e.connectionId] ?? []
-        list.removeAll { $0.until < exchange.requestTimeNs }
-        if let dup = list.first(where: { $0.correlationId == e.correlationId }) {
+        var list = inFlight[e.connectionId] ?? OutstandingCorrelations()
+        if let dup = list.outstanding(e.correlationId, at: exchange.requestTimeNs) {
             out.append(
                 Finding(
                     id,
                     "Request \(exchange.reference.apiName) on connection \(e.connectionId) reused correlation id \(e.correlationId) while an earlier request with that id was still outstanding.",
-                    exchanges: [exchange.reference, dup.by], details: details))
+                    exchanges: [exchange.reference, dup], details: details))
         }
-        list.append((e.correlationId, exchange.responseTimeNs ?? .max, exchange.reference))
+        if e.missingResponse != .notExpected {
+            list.insert(e.correlationId, until: exchange.responseTimeNs ?? .max, by: exchange.reference)
+        }
         inFlight[e.connectionId] = list
         if e.responseOutOfOrder {
             out.append(
