@@ -52,6 +52,10 @@ extension KafkaTape {
         @Option(help: .hidden)
         var benchValueBytes: Int = 700
 
+        /// With --bench-generate: write this many acks=0 Produce requests instead (the linearity benchmark).
+        @Option(help: .hidden)
+        var benchAcksZero: Int?
+
         func validate() throws {
             if benchGenerate == nil && path == nil { throw ValidationError("missing capture file") }
             if fetchMarginMs < 0 || fetchPromptMs < 0 { throw ValidationError("--fetch-margin-ms and --fetch-prompt-ms must not be negative") }
@@ -60,6 +64,15 @@ extension KafkaTape {
         }
 
         func run() throws {
+            if let target = benchGenerate, let n = benchAcksZero {
+                do {
+                    let written = try SyntheticCapture.writeAcksZero(path: target, requests: n)
+                    print("wrote \(written) bytes to \(target)")
+                } catch {
+                    throw UsageError("cannot write \(target): \(error)")
+                }
+                return
+            }
             if let target = benchGenerate {
                 do {
                     // Values uniformly spread over [v/3.5, v*1.7] (the default 700 gives 200...1200).
