@@ -33,7 +33,7 @@ public enum Invariants {
             TaggedFieldDefaults(), AddressesRewritten(), CreatedTopicVisible(), OffsetFetchReturnsLastCommit(),
             GroupAssignmentsConsistent(), FetchAnsweredInTime(), UnknownServerError(), ErrorMessagesPresent(),
             ErrorCodesFitVersion(), AnswersMatchQuestions(), MetadataAnswersEveryTopic(), BrokerReachable(),
-            RepeatedRequestsProgress(), RecordSetsFitVersion(),
+            RepeatedRequestsProgress(), RecordSetsFitVersion(), TimestampsPreserved(),
         ]
     }
 }

@@ -37,7 +37,7 @@ public enum InvariantCatalog {
         d(8, "fetching outside the log is an error",
             "A Fetch at an offset beyond the high watermark (or below the log start offset) must answer OFFSET_OUT_OF_RANGE."),
         d(9, "ListOffsets by timestamp finds the first record at or after it",
-            "ListOffsets for timestamp T must return the first offset whose record timestamp is >= T (among the offsets this capture saw), or -1 when there is none."),
+            "ListOffsets for timestamp T must return the first offset whose record timestamp is >= T (among the offsets this capture saw), with that record's timestamp, or -1 when there is none."),
         d(10, "null and empty stay distinct",
             "A null key or value must come back null, and an empty one empty, exactly as it was produced."),
         d(11, "record batches are well-formed",
@@ -78,6 +78,8 @@ public enum InvariantCatalog {
             "The same request answered the same unhelpful way (same error codes, or an empty answer) many times in a row means the client is stuck."),
         d(29, "record sets fit the version",
             "Produce v3+ and Fetch v4+ carry v2 record batches, older versions v0/v1 message sets; zstd compression needs Produce v7+ and Fetch v10+."),
+        d(30, "timestamps come back as produced",
+            "Records produced with CreateTime come back with the producer's timestamps and type, a ProduceResponse's LogAppendTimeMs is -1 exactly for CreateTime topics, and broker-assigned times fall within the capture's time."),
     ]
 
     private static func d(

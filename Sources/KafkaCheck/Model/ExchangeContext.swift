@@ -23,6 +23,9 @@ public final class ExchangeContext {
     public internal(set) var fetch: FetchView?
     /// Records whose content disagrees with what the capture saw before at the same offset.
     public internal(set) var recordMismatches: [RecordMismatch] = []
+    /// Fetched records equal in content to what was produced at their offset but not in timestamp or
+    /// timestamp type (I30).
+    public internal(set) var timestampMismatches: [RecordMismatch] = []
     /// The request rendered as a generic tree (rendered once, on first use).
     public private(set) lazy var requestValue: KafkaValue? = request.map { $0.body.kafkaValue(version: $0.apiVersion) }
     /// The response rendered as a generic tree (rendered once, on first use).
