@@ -178,6 +178,26 @@ import Testing
         #expect(d.summaryLine().contains("UNSUPPORTED_VERSION") || d.jsonLine().contains("\"ErrorCode\":35"))
     }
 
+    // MARK: aggregation
+
+    @Test func findingsThatNameTheirExchangeAggregateBySummary() {
+        let b = CaptureBuilder()
+        for _ in 0..<3 {
+            let c1 = b.request(2, 3, 12, Msg.metadataRequest(["t"]))
+            let c2 = b.request(2, 3, 12, Msg.metadataRequest(["t"]))
+            b.response(2, c2, 3, 12, Msg.metadata(topics: [("t", 1, 1)]))
+            b.response(2, c1, 3, 12, Msg.metadata(topics: [("t", 1, 1)]))
+        }
+        let report = b.check()
+        #expect(report.count(13) == 3)
+        let text = report.text(capturePath: "x")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  - A response arrived before the response to an older request on its connection. (×3)"), "\(text)")
+        #expect(lines.contains("             The response to Metadata #3 on connection 2 arrived before the response to an older request on that connection."))
+        #expect(lines.contains("             The response to Metadata #7 on connection 2 arrived before the response to an older request on that connection."))
+        #expect(lines.filter { $0.hasPrefix("  - ") }.count == 1)
+    }
+
     // MARK: I13 in linear time
 
     @Test func outstandingCorrelationsStayBounded() {

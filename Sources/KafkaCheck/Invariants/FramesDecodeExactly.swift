@@ -63,7 +63,8 @@ public final class FramesDecodeExactly: Invariant {
             details: [
                 "side": side, "offset": String(offset), "captured": hex(a), "reencoded": hex(b),
                 "apiKey": String(exchange.apiKey), "apiVersion": String(exchange.apiVersion),
-            ])
+            ],
+            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) decodes but does not encode back to the same bytes.")
     }
 
     private func finding(_ error: KafkaDecodingError, side: String, _ exchange: ExchangeContext, _ context: CheckContext)
@@ -83,6 +84,7 @@ public final class FramesDecodeExactly: Invariant {
             details: [
                 "side": side, "error": error.description, "apiKey": String(exchange.apiKey),
                 "apiVersion": String(exchange.apiVersion),
-            ])
+            ],
+            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) does not decode (\(error.kindDescription)).")
     }
 }

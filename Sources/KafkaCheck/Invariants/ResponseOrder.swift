@@ -25,7 +25,8 @@ public final class ResponseOrder: Invariant {
                 Finding(
                     id,
                     "Request \(exchange.reference.apiName) on connection \(e.connectionId) reused correlation id \(e.correlationId) while an earlier request with that id was still outstanding.",
-                    exchanges: [exchange.reference, dup], details: details))
+                    exchanges: [exchange.reference, dup], details: details,
+                    summary: "A request reused a correlation id that was still outstanding on its connection."))
         }
         if e.missingResponse != .notExpected {
             list.insert(e.correlationId, until: exchange.responseTimeNs ?? .max, by: exchange.reference)
@@ -36,7 +37,8 @@ public final class ResponseOrder: Invariant {
                 Finding(
                     id,
                     "The response to \(exchange.reference.apiName) #\(e.correlationId) on connection \(e.connectionId) arrived before the response to an older request on that connection.",
-                    exchanges: [exchange.reference], details: details))
+                    exchanges: [exchange.reference], details: details,
+                    summary: "A response arrived before the response to an older request on its connection."))
         }
         switch e.missingResponse {
         case .connectionClosed?:
@@ -47,7 +49,8 @@ public final class ResponseOrder: Invariant {
                     Finding(
                         id,
                         "\(exchange.reference.apiName) #\(e.correlationId) on connection \(e.connectionId) was never answered: the \(closer?.description ?? "other side") closed the connection first.",
-                        exchanges: [exchange.reference], details: details))
+                        exchanges: [exchange.reference], details: details,
+                        summary: "A request was never answered: the \(closer?.description ?? "other side") closed the connection first."))
             }
         case .captureEnded?:
             endedUnanswered += 1
@@ -71,7 +74,8 @@ public final class ResponseOrder: Invariant {
         return [
             Finding(
                 id, "A response on connection \(unmatched.connectionId) \(why).", exchanges: [ref],
-                details: ["connection": String(unmatched.connectionId), "correlationId": String(unmatched.correlationId ?? -1)])
+                details: ["connection": String(unmatched.connectionId), "correlationId": String(unmatched.correlationId ?? -1)],
+                summary: unmatched.reason == .tooShort ? nil : "A response's correlation id matches no outstanding request (a duplicate or unsolicited response).")
         ]
     }
 
