@@ -90,3 +90,45 @@ import Testing
         #expect(b.check().isClean)
     }
 }
+
+/// I31: log start offsets agree.
+@Suite struct LogStartTests {
+    func produce(_ b: CaptureBuilder, logStart: Int64, base: Int64) {
+        var resp = Msg.produceResponse("t", 0, base: base)
+        resp.responses[0].partitionResponses[0].logStartOffset = logStart
+        b.exchange(1, 0, 9, Msg.produceRequest("t", 0, Msg.batch([Rec("k", "v")], base: 0), acks: -1), resp)
+    }
+
+    @Test func i31ProduceResponseAboveTheNextFetch() throws {
+        let b = CaptureBuilder()
+        produce(b, logStart: 5, base: 10)
+        b.fetch(at: 10, hw: 11, batch: [Rec("k", "v")], base: 10)  // reports log start 0
+        let report = b.check()
+        #expect(report.ids.contains(31))
+        let f = try #require(report.first(31))
+        #expect(f.message == "A Fetch reported log start offset 0 for t-0, below 5, which a ProduceResponse had reported before the request was sent.")
+        #expect(f.exchanges.map(\.apiName) == ["Fetch", "Produce"])
+    }
+
+    @Test func i31ListOffsetsEarliestGoesBackwards() throws {
+        let b = CaptureBuilder()
+        b.listOffsets(-2, answer: 3)
+        produce(b, logStart: 0, base: 3)
+        let report = b.check()
+        #expect(report.ids == [31])
+        #expect(try #require(report.first(31)).message.hasPrefix("A ProduceResponse reported log start offset 0 for t-0, below 3, which ListOffsets EARLIEST had reported"))
+    }
+
+    @Test func i31CleanWhenItAgreesOrMovesUp() {
+        let b = CaptureBuilder()
+        produce(b, logStart: 0, base: 0)
+        b.fetch(at: 0, hw: 1, batch: [Rec("k", "v")], base: 0)
+        b.listOffsets(-2, answer: 0)
+        // Retention or DeleteRecords moves it up.
+        produce(b, logStart: 1, base: 1)
+        b.fetch(at: 1, hw: 2, records: nil, logStart: 1)
+        // Overlapping exchanges are not ordered: an answer captured after the request was sent.
+        let report = b.check()
+        #expect(!report.ids.contains(31), "\(report.text(capturePath: "x"))")
+    }
+}

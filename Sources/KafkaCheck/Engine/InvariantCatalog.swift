@@ -80,6 +80,8 @@ public enum InvariantCatalog {
             "Produce v3+ and Fetch v4+ carry v2 record batches, older versions v0/v1 message sets; zstd compression needs Produce v7+ and Fetch v10+."),
         d(30, "timestamps come back as produced",
             "Records produced with CreateTime come back with the producer's timestamps and type, a ProduceResponse's LogAppendTimeMs is -1 exactly for CreateTime topics, and broker-assigned times fall within the capture's time."),
+        d(31, "log start offsets agree",
+            "The log start offset a ProduceResponse, a Fetch and ListOffsets EARLIEST report for a partition must agree and never go backwards."),
     ]
 
     private static func d(

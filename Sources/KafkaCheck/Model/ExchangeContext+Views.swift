@@ -78,11 +78,11 @@ public struct ResponseError: Hashable, Sendable {
 }
 
 extension ExchangeContext {
-    /// Every non-zero `ErrorCode` in the response with its place and error message, in order.
-    public var responseErrors: [ResponseError] {
-        guard let value = responseValue else { return [] }
+    /// Every non-zero `ErrorCode` in the rendered response with its place and error message, in order.
+    static func responseErrors(_ value: KafkaValue?) -> [ResponseError] {
+        guard let value else { return [] }
         var out: [ResponseError] = []
-        Self.collectErrors(value, path: "", into: &out)
+        collectErrors(value, path: "", into: &out)
         return out
     }
 

@@ -30,6 +30,9 @@ public final class ExchangeContext {
     public private(set) lazy var requestValue: KafkaValue? = request.map { $0.body.kafkaValue(version: $0.apiVersion) }
     /// The response rendered as a generic tree (rendered once, on first use).
     public private(set) lazy var responseValue: KafkaValue? = response.map { $0.body.kafkaValue(version: $0.apiVersion) }
+    /// Every non-zero `ErrorCode` in the response with its place and error message, in order (found
+    /// once, on first use).
+    public private(set) lazy var responseErrors: [ResponseError] = Self.responseErrors(responseValue)
     /// Index of this exchange in the model's reference table, once stored there.
     var storedReference: Int32 = -1
 
