@@ -82,6 +82,8 @@ public enum InvariantCatalog {
             "Records produced with CreateTime come back with the producer's timestamps and type, a ProduceResponse's LogAppendTimeMs is -1 exactly for CreateTime topics, and broker-assigned times fall within the capture's time."),
         d(31, "log start offsets agree",
             "The log start offset a ProduceResponse, a Fetch and ListOffsets EARLIEST report for a partition must agree and never go backwards."),
+        d(32, "producer ids are not shared",
+            "Separate non-transactional InitProducerId calls must get distinct (producer id, epoch) pairs, or two producers' batches are deduplicated as each other's retries."),
     ]
 
     private static func d(

@@ -195,7 +195,11 @@ public final class CaptureModel {
                     baseOffset: answer?.baseOffset, logAppendTimeMs: answer?.logAppendTimeMs ?? -1, acks: req.acks,
                     transactional: req.transactionalId != nil || (first?.isTransactional ?? false),
                     producerId: first?.producerId ?? -1, producerEpoch: first?.producerEpoch ?? -1,
-                    baseSequence: first?.baseSequence ?? -1)
+                    baseSequence: first?.baseSequence ?? -1,
+                    batchesCRC: { () -> UInt32 in
+                        guard case .success(let set)? = records else { return 0 }
+                        return set.batches.reduce(0) { ($0 &* 31) ^ $1.crc }
+                    }())
                 if produced.assigned, case .success(let set)? = records, let base = answer?.baseOffset {
                     storeProduced(set, base: base, logAppendTime: produced.logAppendTimeMs, tp: tp, ctx: ctx)
                 }
