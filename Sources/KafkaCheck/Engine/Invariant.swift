@@ -34,7 +34,7 @@ public enum Invariants {
             GroupAssignmentsConsistent(), FetchAnsweredInTime(), UnknownServerError(), ErrorMessagesPresent(),
             ErrorCodesFitVersion(), AnswersMatchQuestions(), MetadataAnswersEveryTopic(), BrokerReachable(),
             RepeatedRequestsProgress(), RecordSetsFitVersion(), TimestampsPreserved(),
-            LogStartOffsetsAgree(), ProducerIdsDistinct(),
+            LogStartOffsetsAgree(), ProducerIdsDistinct(), GroupProtocolChosen(),
         ]
     }
 }

@@ -84,6 +84,8 @@ public enum InvariantCatalog {
             "The log start offset a ProduceResponse, a Fetch and ListOffsets EARLIEST report for a partition must agree and never go backwards."),
         d(32, "producer ids are not shared",
             "Separate non-transactional InitProducerId calls must get distinct (producer id, epoch) pairs, or two producers' batches are deduplicated as each other's retries."),
+        d(33, "JoinGroup picks a protocol every member supports",
+            "The protocol a JoinGroup generation uses must be supported by every member, and be the one the members' orders of preference vote for."),
     ]
 
     private static func d(
