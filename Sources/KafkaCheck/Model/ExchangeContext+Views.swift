@@ -82,31 +82,37 @@ extension ExchangeContext {
     static func responseErrors(_ value: KafkaValue?) -> [ResponseError] {
         guard let value else { return [] }
         var out: [ResponseError] = []
-        collectErrors(value, path: "", into: &out)
+        var path: [(field: String, entry: KafkaValue?)] = []
+        collectErrors(value, path: &path, into: &out)
         return out
     }
 
-    private static func collectErrors(_ v: KafkaValue, path: String, into out: inout [ResponseError]) {
-        switch v {
-        case .object(let o):
-            if case .int(let c)? = o["ErrorCode"], c != 0 {
-                out.append(ResponseError(code: Int16(truncatingIfNeeded: c), path: path, message: o["ErrorMessage"]))
-            }
-            for f in o.fields {
-                switch f.value {
-                case .array(let a):
-                    for e in a {
-                        let label = entryLabel(e)
-                        collectErrors(e, path: (path.isEmpty ? "" : path + ".") + f.name + "[\(label)]", into: &out)
-                    }
-                case .object:
-                    collectErrors(f.value, path: (path.isEmpty ? "" : path + ".") + f.name, into: &out)
-                default:
-                    break
+    /// Walks the tree; the path (field names, and the array entry under each) is turned into text
+    /// only where an error is found, so large answers without errors cost no strings.
+    private static func collectErrors(
+        _ v: KafkaValue, path: inout [(field: String, entry: KafkaValue?)], into out: inout [ResponseError]
+    ) {
+        guard case .object(let o) = v else { return }
+        if case .int(let c)? = o["ErrorCode"], c != 0 {
+            let text = path.map { p in p.entry.map { "\(p.field)[\(entryLabel($0))]" } ?? p.field }.joined(separator: ".")
+            out.append(ResponseError(code: Int16(truncatingIfNeeded: c), path: text, message: o["ErrorMessage"]))
+        }
+        for f in o.fields {
+            switch f.value {
+            case .array(let a):
+                for e in a {
+                    guard case .object = e else { break }
+                    path.append((f.name, e))
+                    collectErrors(e, path: &path, into: &out)
+                    path.removeLast()
                 }
+            case .object:
+                path.append((f.name, nil))
+                collectErrors(f.value, path: &path, into: &out)
+                path.removeLast()
+            default:
+                break
             }
-        default:
-            break
         }
     }
 
