@@ -150,3 +150,36 @@ import Testing
         #expect(b.check().isClean)
     }
 }
+
+/// The session of issue #12: a CreateTopics answered -1 with an empty message, then hundreds of
+/// Metadata requests for a topic that never appears. Before I22-I28, `check` called it clean.
+@Suite struct IssueScenarioTests {
+    @Test func aFailedCreateThenMetadataForeverIsNotClean() throws {
+        let b = CaptureBuilder()
+        var create = CreateTopicsRequest()
+        var t = CreateTopicsRequest.CreatableTopic()
+        t.name = "orders"
+        t.numPartitions = 3
+        t.replicationFactor = 1
+        create.topics = [t]
+        var created = CreateTopicsResponse()
+        var r = CreateTopicsResponse.CreatableTopicResult()
+        r.name = "orders"
+        r.errorCode = -1
+        r.errorMessage = ""
+        created.topics = [r]
+        b.exchange(1, 19, 5, create, created)
+        for _ in 0..<200 { b.exchange(1, 3, 12, Msg.metadataRequest(["orders"]), Msg.metadata(topics: [])) }
+        let report = b.check()
+        #expect(report.ids == [22, 23, 26, 28])
+        #expect(report.count(26) == 200)
+        #expect(report.count(28) == 1)
+        let text = report.text(capturePath: "issue.ktape")
+        #expect(text.contains("CreateTopics v5 answered UNKNOWN_SERVER_ERROR (-1) at Topics[orders], with no error message."))
+        #expect(text.contains("Metadata v12 left out topic orders, which the request named"))
+        #expect(text.contains("(×100)"), "the report lists the first 100 kept findings once: \(text)")
+        #expect(text.contains("Client test-client sent Metadata for topic orders 200 times in a row, and every answer was the same: an empty answer."))
+        let json = report.json(capturePath: "issue.ktape")
+        #expect(json.contains("\"id\":\"I28\""))
+    }
+}

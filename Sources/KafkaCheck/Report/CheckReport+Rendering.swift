@@ -81,6 +81,7 @@ extension CheckReport {
             o.append("title", .string(d?.title ?? ""))
             o.append("level", .string(d?.level.rawValue ?? "invariant"))
             o.append("message", .string(f.message))
+            if let summary = f.summary { o.append("summary", .string(summary)) }
             o.append(
                 "exchanges",
                 .array(
