@@ -6,7 +6,7 @@ extension KafkaTape {
     /// `kafkatape check`: protocol invariants over a capture.
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a capture against Kafka protocol invariants (I1-I21); exit 1 when any is violated.",
+            abstract: "Check a capture against Kafka protocol invariants (I1-I33); exit 1 when any is violated.",
             discussion: """
                 Reads the capture once and reports every violation with the invariant's id, a one-sentence \
                 explanation and the exchanges involved (connection, correlation id, time), with the \
@@ -52,6 +52,10 @@ extension KafkaTape {
         @Option(help: .hidden)
         var benchValueBytes: Int = 700
 
+        /// With --bench-generate: write this many acks=0 Produce requests instead (the linearity benchmark).
+        @Option(help: .hidden)
+        var benchAcksZero: Int?
+
         func validate() throws {
             if benchGenerate == nil && path == nil { throw ValidationError("missing capture file") }
             if fetchMarginMs < 0 || fetchPromptMs < 0 { throw ValidationError("--fetch-margin-ms and --fetch-prompt-ms must not be negative") }
@@ -60,6 +64,15 @@ extension KafkaTape {
         }
 
         func run() throws {
+            if let target = benchGenerate, let n = benchAcksZero {
+                do {
+                    let written = try SyntheticCapture.writeAcksZero(path: target, requests: n)
+                    print("wrote \(written) bytes to \(target)")
+                } catch {
+                    throw UsageError("cannot write \(target): \(error)")
+                }
+                return
+            }
             if let target = benchGenerate {
                 do {
                     // Values uniformly spread over [v/3.5, v*1.7] (the default 700 gives 200...1200).

@@ -19,6 +19,7 @@ import Testing
         var r = CreateTopicsResponse.CreatableTopicResult()
         r.name = name
         r.errorCode = error
+        if error != 0 { r.errorMessage = "test: \(KafkaErrorCode.name(error))" }
         resp.topics = [r]
         return (req, resp)
     }
@@ -224,7 +225,7 @@ import Testing
         #expect(report.ids == [20])
         let f = try #require(report.first(20))
         #expect(f.details["member"] == "m2")
-        #expect(f.message.contains("received t[2] but the leader assigned it t[2, 3]"))
+        #expect(f.message.contains("received partitions t[2] where the leader assigned t[2, 3]; first difference at byte "), "\(f.message)")
     }
 
     @Test func i20UnsubscribedTopic() {

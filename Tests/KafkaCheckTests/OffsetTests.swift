@@ -260,8 +260,9 @@ import Testing
 
     @Test func i9UsesLogAppendTime() {
         let b = CaptureBuilder()
-        b.produce(three, base: 0, logAppendTime: 50_000)
-        b.listOffsets(40_000, answer: 0, answerTimestamp: 50_000)
+        // Log-append times are the broker's clock: within the capture's time (I30).
+        b.produce(three, base: 0, logAppendTime: 1_700_000_000_050)
+        b.listOffsets(1_700_000_000_040, answer: 0, answerTimestamp: 1_700_000_000_050)
         #expect(b.check().isClean)
     }
 

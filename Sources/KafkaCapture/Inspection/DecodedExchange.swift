@@ -8,15 +8,29 @@ public struct DecodedExchange: Sendable {
     public let request: Result<KafkaDecodedRequest, KafkaDecodingError>
     /// nil when the exchange has no response.
     public let response: Result<KafkaDecodedResponse, KafkaDecodingError>?
+    /// The response is an ApiVersions answer decoded as v0 because it did not decode at the request's
+    /// version and v0 reads it with UNSUPPORTED_VERSION (35): a broker answers a version it does not
+    /// support in v0 format, and clients parse it that way (KIP-511).
+    public let responseIsApiVersionsFallback: Bool
 
     public init(_ exchange: Exchange) {
         self.exchange = exchange
         request = Result { () throws(KafkaDecodingError) in try KafkaFrameCodec.decodeRequest(exchange.request.payload) }
+        var fallback = false
         response = exchange.response.map { frame in
-            Result { () throws(KafkaDecodingError) in
+            let decoded = Result { () throws(KafkaDecodingError) in
                 try KafkaFrameCodec.decodeResponse(frame.payload, apiKey: exchange.apiKey, apiVersion: exchange.apiVersion)
             }
+            if case .failure = decoded, exchange.apiKey == 18, exchange.apiVersion > 0,
+                let v0 = try? KafkaFrameCodec.decodeResponse(frame.payload, apiKey: 18, apiVersion: 0),
+                let body = v0.body as? ApiVersionsResponse, body.errorCode == 35
+            {
+                fallback = true
+                return .success(v0)
+            }
+            return decoded
         }
+        responseIsApiVersionsFallback = fallback
     }
 
     public var requestValue: KafkaValue? {

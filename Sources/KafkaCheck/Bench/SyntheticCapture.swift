@@ -23,6 +23,22 @@ public enum SyntheticCapture {
         return writer.bytesWritten
     }
 
+    /// Writes a capture of one producer connection sending `requests` acks=0 Produce requests (one
+    /// small record each, never answered): the shape that made `check`'s correlation tracking
+    /// quadratic. Returns the bytes written.
+    @discardableResult
+    public static func writeAcksZero(path: String, requests: Int) throws -> Int64 {
+        let start = CaptureTimestamp(monotonicNs: 1_000_000_000, wallNs: 1_700_000_000_000_000_000)
+        let header = CaptureHeader(
+            toolVersion: "kafkatape bench", startTime: start, listenAddress: "127.0.0.1:19092",
+            upstreamAddress: "127.0.0.1:9092")
+        let writer = try CaptureWriter(path: path, header: header, overwrite: true)
+        var g = Generator(emit: { record in try writer.append(record) }, valueBytes: 100...100)
+        try g.runAcksZero(requests: requests)
+        try writer.close()
+        return writer.bytesWritten
+    }
+
     /// Calls `emit` with records until their frames add up to at least `bytes`.
     public static func generate(
         bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200, _ emit: @escaping (CaptureRecord) throws -> Void
@@ -101,6 +117,38 @@ public enum SyntheticCapture {
             for conn: UInt64 in [1, 2] {
                 try emit(.connectionClosed(ConnectionClosedRecord(time: now(), connectionId: conn, closedBy: .client, reason: "EOF")))
             }
+        }
+
+        mutating func runAcksZero(requests: Int) throws {
+            try emit(
+                .connectionOpened(
+                    ConnectionOpenedRecord(
+                        time: now(), connectionId: 1, clientAddress: "127.0.0.1:50001", listenerAddress: "127.0.0.1:19092",
+                        upstreamAddress: "127.0.0.1:9092")))
+            try exchange(1, 18, 3, ApiVersionsRequest(), apiVersions())
+            try exchange(1, 3, 9, MetadataRequest(), metadata())
+            var h = RequestHeader()
+            h.requestApiKey = 0
+            h.requestApiVersion = 8
+            h.clientId = "bench-producer"
+            for i in 0..<requests {
+                let p = Int32(i % 4)
+                let batch = try KafkaRecords.encodeBatch(
+                    KafkaRecordBatch(baseOffset: 0, producerId: -1, records: records(count: 1, base: 0)), compression: .none)
+                var req = ProduceRequest()
+                req.acks = 0
+                req.timeoutMs = 30_000
+                var td = ProduceRequest.TopicProduceData()
+                td.name = topic
+                var pd = ProduceRequest.PartitionProduceData()
+                pd.index = p
+                pd.records = batch
+                td.partitionData = [pd]
+                req.topicData = [td]
+                h.correlationId = Int32(truncatingIfNeeded: i + 2)
+                try frame(1, .request, KafkaFrameCodec.encodeRequest(header: h, body: req))
+            }
+            try emit(.connectionClosed(ConnectionClosedRecord(time: now(), connectionId: 1, closedBy: .client, reason: "EOF")))
         }
 
         func apiVersions() -> ApiVersionsResponse {

@@ -8,15 +8,20 @@ public struct CheckConfiguration: Hashable, Sendable {
     public var fetchPromptMs: Int64
     /// Findings kept per invariant (the rest are counted); 0 keeps all.
     public var maxFindingsPerInvariant: Int
+    /// I28: how many identical unhelpful answers in a row make a client stuck.
+    public var stuckRepeats: Int
 
     public static let defaultFetchMarginMs: Int64 = 1000
     public static let defaultFetchPromptMs: Int64 = 500
     public static let defaultMaxFindingsPerInvariant = 100
+    public static let defaultStuckRepeats = 20
 
     public init(
         enabled: Set<InvariantID> = Set(InvariantCatalog.ids), fetchMarginMs: Int64 = defaultFetchMarginMs,
-        fetchPromptMs: Int64 = defaultFetchPromptMs, maxFindingsPerInvariant: Int = defaultMaxFindingsPerInvariant
+        fetchPromptMs: Int64 = defaultFetchPromptMs, maxFindingsPerInvariant: Int = defaultMaxFindingsPerInvariant,
+        stuckRepeats: Int = defaultStuckRepeats
     ) {
+        self.stuckRepeats = stuckRepeats
         self.enabled = enabled
         self.fetchMarginMs = fetchMarginMs
         self.fetchPromptMs = fetchPromptMs

@@ -27,12 +27,21 @@ public struct Finding: Hashable, Sendable {
     public var exchanges: [ExchangeReference]
     /// Machine-readable particulars (`topic`, `partition`, `offset`, `expected`, `actual`, ...).
     public var details: [String: String]
+    /// What repeats of this finding share, when the message names things that differ per occurrence
+    /// (a correlation id, a latency): the text report aggregates findings by it (`×N`, first and
+    /// last), and by the message when it is nil.
+    public var summary: String?
+
+    /// The text the report aggregates by.
+    public var aggregationKey: String { summary ?? message }
 
     public init(
-        _ invariant: InvariantID, _ message: String, exchanges: [ExchangeReference] = [], details: [String: String] = [:]
+        _ invariant: InvariantID, _ message: String, exchanges: [ExchangeReference] = [], details: [String: String] = [:],
+        summary: String? = nil
     ) {
         self.invariant = invariant
         self.message = message
+        self.summary = summary
         self.exchanges = exchanges
         self.details = details
     }

@@ -31,7 +31,10 @@ public enum Invariants {
             FetchOutOfRangeIsError(), ListOffsetsByTimestamp(), NullAndEmptyPreserved(), RecordBatchesWellFormed(),
             ProduceOffsetsContiguous(), ResponseOrder(), FramesDecodeExactly(), AdvertisedVersions(),
             TaggedFieldDefaults(), AddressesRewritten(), CreatedTopicVisible(), OffsetFetchReturnsLastCommit(),
-            GroupAssignmentsConsistent(), FetchAnsweredInTime(),
+            GroupAssignmentsConsistent(), FetchAnsweredInTime(), UnknownServerError(), ErrorMessagesPresent(),
+            ErrorCodesFitVersion(), AnswersMatchQuestions(), MetadataAnswersEveryTopic(), BrokerReachable(),
+            RepeatedRequestsProgress(), RecordSetsFitVersion(), TimestampsPreserved(),
+            LogStartOffsetsAgree(), ProducerIdsDistinct(), GroupProtocolChosen(),
         ]
     }
 }

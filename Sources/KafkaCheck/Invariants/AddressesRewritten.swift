@@ -85,7 +85,8 @@ public final class AddressesRewritten: Invariant {
                 Finding(
                     id,
                     "The client received the broker's own address\(p.endpoints.count == 1 ? "" : "es") \(list) in \(p.reference.apiName) v\(p.apiVersion) #\(p.reference.correlationId): the proxy recorded no rewrite, so the client can bypass the proxy.",
-                    exchanges: [p.reference], details: ["endpoints": list, "rewrite": "missing"]))
+                    exchanges: [p.reference], details: ["endpoints": list, "rewrite": "missing"],
+                    summary: "The client received the broker's own address\(p.endpoints.count == 1 ? "" : "es") \(list) in \(p.reference.apiName): the proxy recorded no rewrite, so the client can bypass the proxy."))
         }
         return out
     }
@@ -99,7 +100,8 @@ public final class AddressesRewritten: Invariant {
                 Finding(
                     id,
                     "The rewrite of \(p.reference.apiName) #\(p.reference.correlationId) carries no decodable payload, so what the client received is unknown.",
-                    exchanges: [p.reference], details: ["rewrite": "undecodable"])
+                    exchanges: [p.reference], details: ["rewrite": "undecodable"],
+                    summary: "A rewrite of \(p.reference.apiName) carries no decodable payload, so what the client received is unknown.")
             ]
         }
         let still = Self.endpoints(in: decoded).filter { !context.model.isProxyEndpoint(host: $0.host, port: $0.port) }
@@ -109,7 +111,8 @@ public final class AddressesRewritten: Invariant {
             Finding(
                 id,
                 "The rewritten \(p.reference.apiName) #\(p.reference.correlationId) the client received still points at \(list), which is not a proxy listener.",
-                exchanges: [p.reference], details: ["endpoints": list, "rewrite": "incomplete"])
+                exchanges: [p.reference], details: ["endpoints": list, "rewrite": "incomplete"],
+                summary: "A rewritten \(p.reference.apiName) the client received still points at \(list), which is not a proxy listener.")
         ]
     }
 

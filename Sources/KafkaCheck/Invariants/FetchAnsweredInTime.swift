@@ -26,7 +26,8 @@ public final class FetchAnsweredInTime: Invariant {
                     Finding(
                         id,
                         "Fetch #\(exchange.exchange.correlationId) on connection \(exchange.exchange.connectionId) was answered after \(latencyMs) ms, longer than max_wait_ms \(fetch.maxWaitMs)\(throttle > 0 ? " + throttle \(throttle)" : "") + margin \(context.configuration.fetchMarginMs) ms.",
-                        exchanges: [exchange.reference], details: details))
+                        exchanges: [exchange.reference], details: details,
+                        summary: "A Fetch was answered later than max_wait_ms + throttle time + margin \(context.configuration.fetchMarginMs) ms."))
             } else if fetch.minBytes <= 1, latencyMs > context.configuration.fetchPromptMs.adding(throttle),
                 let (tp, position, hw) = available(fetch, before: now)
             {
@@ -39,7 +40,8 @@ public final class FetchAnsweredInTime: Invariant {
                     Finding(
                         id,
                         "Fetch #\(exchange.exchange.correlationId) on connection \(exchange.exchange.connectionId) took \(latencyMs) ms although \(tp) already had data at its fetch offset \(position) (high watermark \(hw.value)); it should have been answered within \(context.configuration.fetchPromptMs) ms.",
-                        exchanges: [exchange.reference, hw.by], details: details))
+                        exchanges: [exchange.reference, hw.by], details: details,
+                        summary: "A Fetch for \(tp) was answered later than \(context.configuration.fetchPromptMs) ms although data was already available at its fetch offset."))
             }
         }
         if let fetch = exchange.fetch, let t = exchange.responseTimeNs {

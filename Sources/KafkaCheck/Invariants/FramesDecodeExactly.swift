@@ -1,9 +1,14 @@
 import KafkaProtocol
+import NIOCore
 
 /// I14: every response (and request) decodes exactly, with no bytes left over, under its (key,
-/// version) schema and header version.
+/// version) schema and header version, and encodes back to the same bytes.
 ///
-/// The codec's whole-frame decoders already demand that every byte is consumed. Not findings:
+/// The codec's whole-frame decoders already demand that every byte is consumed. A frame that decodes
+/// is then re-encoded (unknown tagged fields are kept, so Kafka's own serializer output comes back
+/// byte for byte): a difference means bytes the schema reads but does not pin down, such as a
+/// non-minimal varint length or tagged fields out of order, which another parser may read differently.
+/// The finding names the first differing offset and shows the bytes around it. Not findings:
 /// redacted or truncated frames (they are not the bytes that were sent), API keys or versions newer
 /// than this codec knows (a limitation of the tool, noted), and ApiVersions answers in v0 format to
 /// a version the broker does not support (KIP-511: that is how brokers answer).
@@ -18,6 +23,9 @@ public final class FramesDecodeExactly: Invariant {
             if let f = finding(error, side: "request", exchange, context) { out.append(f) }
         } else if !e.request.isComplete {
             context.note("redacted or truncated frames were not decoded")
+        } else if let r = exchange.request {
+            let again = KafkaFrameCodec.encodeRequest(header: r.header, body: r.body)
+            if let f = reencoding(e.request.payload, again, side: "request", exchange) { out.append(f) }
         }
         if let error = exchange.responseError, let r = e.response {
             if r.isComplete {
@@ -25,8 +33,38 @@ public final class FramesDecodeExactly: Invariant {
             } else {
                 context.note("redacted or truncated frames were not decoded")
             }
+        } else if let frame = e.response, frame.isComplete, let r = exchange.response {
+            let again = KafkaFrameCodec.encodeResponse(header: r.header, body: r.body, apiKey: r.api.apiKey, apiVersion: r.apiVersion)
+            if let f = reencoding(frame.payload, again, side: "response", exchange) { out.append(f) }
         }
         return out
+    }
+
+    /// A finding when `again` (the decoded frame encoded anew) differs from the captured bytes.
+    private func reencoding(_ original: ByteBuffer, _ again: ByteBuffer, side: String, _ exchange: ExchangeContext) -> Finding? {
+        guard original.readableBytesView != again.readableBytesView else { return nil }
+        let a = original.readableBytesView
+        let b = again.readableBytesView
+        var offset = 0
+        for (x, y) in zip(a, b) {
+            if x != y { break }
+            offset += 1
+        }
+        func hex(_ view: ByteBufferView) -> String {
+            let from = max(0, offset - 4)
+            let slice = view.dropFirst(from).prefix(12)
+            return slice.map { b in String(b, radix: 16).count == 1 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
+                .joined(separator: " ")
+        }
+        return Finding(
+            id,
+            "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) decodes but does not encode back to the same bytes: first difference at offset \(offset) (\(a.count) bytes captured, \(b.count) re-encoded).",
+            exchanges: [exchange.reference],
+            details: [
+                "side": side, "offset": String(offset), "captured": hex(a), "reencoded": hex(b),
+                "apiKey": String(exchange.apiKey), "apiVersion": String(exchange.apiVersion),
+            ],
+            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) decodes but does not encode back to the same bytes.")
     }
 
     private func finding(_ error: KafkaDecodingError, side: String, _ exchange: ExchangeContext, _ context: CheckContext)
@@ -46,6 +84,7 @@ public final class FramesDecodeExactly: Invariant {
             details: [
                 "side": side, "error": error.description, "apiKey": String(exchange.apiKey),
                 "apiVersion": String(exchange.apiVersion),
-            ])
+            ],
+            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) does not decode (\(error.kindDescription)).")
     }
 }

@@ -81,11 +81,15 @@ public final class GroupAssignmentsConsistent: Invariant {
                 guard r.assignment != expected else { continue }
                 var d = details
                 d["member"] = r.member
-                var what = "\(r.assignment.readableBytes) bytes instead of the \(expected.readableBytes) the leader assigned"
+                let bytes = Self.firstDifference(r.assignment, expected)
+                d["differsAt"] = String(bytes.offset)
+                d["receivedBytes"] = bytes.got
+                d["assignedBytes"] = bytes.want
+                var what = "\(r.assignment.readableBytes) bytes where the leader assigned it \(expected.readableBytes); \(bytes.text)"
                 if isConsumer, let got = Self.assignment(r.assignment), let want = Self.assignment(expected) {
                     d["received"] = Self.describe(got)
                     d["assigned"] = Self.describe(want)
-                    what = "\(Self.describe(got)) but the leader assigned it \(Self.describe(want))"
+                    what = Self.fieldDifferences(got, want, r.assignment, expected).joined(separator: "; ") + "; " + bytes.text
                 }
                 out.append(
                     Finding(
@@ -187,6 +191,42 @@ public final class GroupAssignmentsConsistent: Invariant {
         var r = KafkaReader(bytes)
         guard let v = try? r.readInt16(), v >= 0 else { return nil }
         return try? ConsumerProtocolSubscription(from: &r, version: min(v, ConsumerProtocolSubscription.versions.upperBound))
+    }
+
+    /// Which fields of a consumer assignment differ, for people: `partitions t[0] where the leader
+    /// assigned t[0, 1]`, `version 0 where the leader wrote 1`, `UserData 3 bytes where ... 0`.
+    static func fieldDifferences(
+        _ got: ConsumerProtocolAssignment, _ want: ConsumerProtocolAssignment, _ gotBytes: ByteBuffer, _ wantBytes: ByteBuffer
+    ) -> [String] {
+        var out: [String] = []
+        let gv = gotBytes.getInteger(at: gotBytes.readerIndex, endianness: .big, as: Int16.self)
+        let wv = wantBytes.getInteger(at: wantBytes.readerIndex, endianness: .big, as: Int16.self)
+        if gv != wv { out.append("version \(gv.map(String.init) ?? "none") where the leader wrote \(wv.map(String.init) ?? "none")") }
+        if describe(got) != describe(want) {
+            out.append("partitions \(describe(got)) where the leader assigned \(describe(want))")
+        }
+        if got.userData != want.userData {
+            func size(_ b: ByteBuffer?) -> String { b.map { "\($0.readableBytes) bytes" } ?? "null" }
+            out.append("UserData \(size(got.userData)) where the leader assigned \(size(want.userData))")
+        }
+        if out.isEmpty { out.append("the same fields, encoded differently") }
+        return out
+    }
+
+    /// The first byte offset where two blobs differ and up to 8 bytes of each from there, in hex.
+    static func firstDifference(_ got: ByteBuffer, _ want: ByteBuffer) -> (offset: Int, got: String, want: String, text: String) {
+        let a = Array(got.readableBytesView)
+        let b = Array(want.readableBytesView)
+        var i = 0
+        while i < a.count && i < b.count && a[i] == b[i] { i += 1 }
+        func hex(_ bytes: [UInt8]) -> String {
+            let slice = bytes.dropFirst(i).prefix(8)
+            if slice.isEmpty { return "(end)" }
+            return slice.map { v in (v < 16 ? "0" : "") + String(v, radix: 16) }.joined(separator: " ")
+        }
+        let g = hex(a)
+        let w = hex(b)
+        return (i, g, w, "first difference at byte \(i): \(g) where the leader's bytes are \(w)")
     }
 
     static func describe(_ a: ConsumerProtocolAssignment) -> String {

@@ -3,7 +3,8 @@
 /// the request was sent, at or above the largest log start offset seen.
 ///
 /// Kafka's time index finds the first batch whose max timestamp is >= T and then the first record
-/// in it at or after T, which is the first record in offset order with a timestamp >= T.
+/// in it at or after T, which is the first record in offset order with a timestamp >= T. The answer
+/// carries that record's timestamp (v1+), never the query echoed back.
 public final class ListOffsetsByTimestamp: Invariant {
     public let id = InvariantID(9)
     private var logStart: [TopicPartition: Int64] = [:]
@@ -51,6 +52,19 @@ public final class ListOffsetsByTimestamp: Invariant {
                     Finding(
                         id,
                         "ListOffsets for \(a.partition) at timestamp \(t) answered offset \(a.offset), whose record has the earlier timestamp \(d.timestamp).",
+                        exchanges: exchanges, details: details))
+            } else if exchange.apiVersion >= 1, a.offset >= 0, let entry = answered, let d = entry.digest, a.timestamp != d.timestamp {
+                // The answer carries the found record's timestamp (ListOffsetsResponse.json: "The
+                // timestamp associated with the returned offset"), not the query.
+                details["answeredTimestamp"] = String(a.timestamp)
+                details["recordTimestamp"] = String(d.timestamp)
+                var exchanges = [exchange.reference]
+                if let by = model.producedBy(entry) ?? model.firstFetchedBy(entry) { exchanges.append(by) }
+                let echo = a.timestamp == t ? " (it echoed the query)" : ""
+                out.append(
+                    Finding(
+                        id,
+                        "ListOffsets for \(a.partition) at timestamp \(t) answered offset \(a.offset) with timestamp \(a.timestamp), but that record's timestamp is \(d.timestamp)\(echo).",
                         exchanges: exchanges, details: details))
             }
         }

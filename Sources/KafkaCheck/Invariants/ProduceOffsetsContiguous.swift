@@ -3,7 +3,8 @@
 ///
 /// Collects every assigned range [B, B + n) per partition and, at the end (responses from several
 /// connections can be captured in any order), sorts them by base offset: an overlap is a finding
-/// (except an idempotent retry answered with the same range), and so is a gap, unless the capture
+/// (except an idempotent retry answered with the same range: the same batch, by producer id, epoch,
+/// base sequence and CRC), and so is a gap, unless the capture
 /// explains it: a transactional batch before it (its commit marker takes an offset), records
 /// produced with acks=0 or left unanswered (their offsets are unknown), or records some Fetch
 /// returned in the gap that no captured Produce sent (another producer).
@@ -15,7 +16,9 @@ public final class ProduceOffsetsContiguous: Invariant {
         var count: Int64
         var transactional: Bool
         var producerId: Int64
+        var producerEpoch: Int16
         var baseSequence: Int32
+        var batchesCRC: UInt32
         var by: ExchangeReference
         var end: Int64 { base.adding(count) }
     }
@@ -31,7 +34,8 @@ public final class ProduceOffsetsContiguous: Invariant {
                 ranges[p.partition, default: []].append(
                     Range(
                         base: base, count: Int64(p.recordCount), transactional: p.transactional, producerId: p.producerId,
-                        baseSequence: p.baseSequence, by: exchange.reference))
+                        producerEpoch: p.producerEpoch, baseSequence: p.baseSequence, batchesCRC: p.batchesCRC,
+                        by: exchange.reference))
             } else if p.errorCode == nil {
                 unplaced[p.partition, default: 0] += Int64(p.recordCount)
             }
@@ -52,9 +56,13 @@ public final class ProduceOffsetsContiguous: Invariant {
                 details["base"] = String(r.base)
                 details["expectedBase"] = String(prev.end)
                 if r.base < prev.end {
+                    // A retry re-sends the same batch (same producer id, epoch, sequence and bytes). A
+                    // broker that gave two producers the same producer id (I32) makes the second one's
+                    // batch look like a retry on the wire; its different content tells them apart.
                     let retry =
                         r.base == prev.base && r.count == prev.count && r.producerId >= 0 && r.producerId == prev.producerId
-                        && r.baseSequence == prev.baseSequence
+                        && r.producerEpoch == prev.producerEpoch && r.baseSequence == prev.baseSequence
+                        && r.batchesCRC == prev.batchesCRC
                     if !retry {
                         out.append(
                             Finding(

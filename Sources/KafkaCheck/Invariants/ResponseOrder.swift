@@ -10,8 +10,8 @@ import KafkaCapture
 /// Also flagged: a request reusing a correlation id that is still outstanding on its connection.
 public final class ResponseOrder: Invariant {
     public let id = InvariantID(13)
-    /// Per connection: correlation ids with the time their request was answered (or `.max`).
-    private var inFlight: [UInt64: [(correlationId: Int32, until: UInt64, by: ExchangeReference)]] = [:]
+    /// Per connection: correlation ids with the time their request was answered.
+    private var inFlight: [UInt64: OutstandingCorrelations] = [:]
     private var endedUnanswered = 0
     public init() {}
 
@@ -19,23 +19,26 @@ public final class ResponseOrder: Invariant {
         let e = exchange.exchange
         var out: [Finding] = []
         var details: [String: String] = ["connection": String(e.connectionId), "correlationId": String(e.correlationId)]
-        var list = inFlight[e.connectionId] ?? []
-        list.removeAll { $0.until < exchange.requestTimeNs }
-        if let dup = list.first(where: { $0.correlationId == e.correlationId }) {
+        var list = inFlight[e.connectionId] ?? OutstandingCorrelations()
+        if let dup = list.outstanding(e.correlationId, at: exchange.requestTimeNs) {
             out.append(
                 Finding(
                     id,
                     "Request \(exchange.reference.apiName) on connection \(e.connectionId) reused correlation id \(e.correlationId) while an earlier request with that id was still outstanding.",
-                    exchanges: [exchange.reference, dup.by], details: details))
+                    exchanges: [exchange.reference, dup], details: details,
+                    summary: "A request reused a correlation id that was still outstanding on its connection."))
         }
-        list.append((e.correlationId, exchange.responseTimeNs ?? .max, exchange.reference))
+        if e.missingResponse != .notExpected {
+            list.insert(e.correlationId, until: exchange.responseTimeNs ?? .max, by: exchange.reference)
+        }
         inFlight[e.connectionId] = list
         if e.responseOutOfOrder {
             out.append(
                 Finding(
                     id,
                     "The response to \(exchange.reference.apiName) #\(e.correlationId) on connection \(e.connectionId) arrived before the response to an older request on that connection.",
-                    exchanges: [exchange.reference], details: details))
+                    exchanges: [exchange.reference], details: details,
+                    summary: "A response arrived before the response to an older request on its connection."))
         }
         switch e.missingResponse {
         case .connectionClosed?:
@@ -46,7 +49,8 @@ public final class ResponseOrder: Invariant {
                     Finding(
                         id,
                         "\(exchange.reference.apiName) #\(e.correlationId) on connection \(e.connectionId) was never answered: the \(closer?.description ?? "other side") closed the connection first.",
-                        exchanges: [exchange.reference], details: details))
+                        exchanges: [exchange.reference], details: details,
+                        summary: "A request was never answered: the \(closer?.description ?? "other side") closed the connection first."))
             }
         case .captureEnded?:
             endedUnanswered += 1
@@ -70,7 +74,8 @@ public final class ResponseOrder: Invariant {
         return [
             Finding(
                 id, "A response on connection \(unmatched.connectionId) \(why).", exchanges: [ref],
-                details: ["connection": String(unmatched.connectionId), "correlationId": String(unmatched.correlationId ?? -1)])
+                details: ["connection": String(unmatched.connectionId), "correlationId": String(unmatched.correlationId ?? -1)],
+                summary: unmatched.reason == .tooShort ? nil : "A response's correlation id matches no outstanding request (a duplicate or unsolicited response).")
         ]
     }
 

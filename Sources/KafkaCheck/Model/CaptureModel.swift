@@ -195,7 +195,11 @@ public final class CaptureModel {
                     baseOffset: answer?.baseOffset, logAppendTimeMs: answer?.logAppendTimeMs ?? -1, acks: req.acks,
                     transactional: req.transactionalId != nil || (first?.isTransactional ?? false),
                     producerId: first?.producerId ?? -1, producerEpoch: first?.producerEpoch ?? -1,
-                    baseSequence: first?.baseSequence ?? -1)
+                    baseSequence: first?.baseSequence ?? -1,
+                    batchesCRC: { () -> UInt32 in
+                        guard case .success(let set)? = records else { return 0 }
+                        return set.batches.reduce(0) { ($0 &* 31) ^ $1.crc }
+                    }())
                 if produced.assigned, case .success(let set)? = records, let base = answer?.baseOffset {
                     storeProduced(set, base: base, logAppendTime: produced.logAppendTimeMs, tp: tp, ctx: ctx)
                 }
@@ -214,23 +218,28 @@ public final class CaptureModel {
             let batchLogAppend = batch.timestampType == .logAppendTime
             for i in batch.records.indices {
                 let ts = logAppendTime >= 0 ? logAppendTime : (batchLogAppend ? batch.maxTimestamp : batch.records[i].timestamp)
-                let digest = RecordDigest(batch.records[i], timestamp: ts)
-                let earlierFetch: (RecordDigest, Int32)? = log.update(offset) { entry in
+                let digest = RecordDigest(batch.records[i], timestamp: ts, logAppendTime: logAppendTime >= 0 || batchLogAppend)
+                // The earlier fetch, and whether it differs in content (else only its timestamp may).
+                let earlierFetch: (RecordDigest, Int32, Bool)? = log.update(offset) { entry in
                     guard entry.produced == nil else { return nil }
                     entry.produced = digest
                     entry.producedRef = ref
                     guard let fetched = entry.fetched else { return nil }
                     if fetched.contentHash == digest.contentHash {
                         entry.fetched = nil
-                        return nil
+                        return (fetched, entry.fetchedRef, false)
                     }
-                    return (fetched, entry.fetchedRef)
+                    return (fetched, entry.fetchedRef, true)
                 }
-                if let (fetched, fetchedRef) = earlierFetch {
-                    mismatches.append(
-                        RecordMismatch(
-                            kind: .fetchedVsProduced, partition: tp, offset: offset, expected: digest, expectedBy: ctx.reference,
-                            actual: fetched, actualBy: reference(fetchedRef) ?? ctx.reference))
+                if let (fetched, fetchedRef, differs) = earlierFetch {
+                    let m = RecordMismatch(
+                        kind: .fetchedVsProduced, partition: tp, offset: offset, expected: digest, expectedBy: ctx.reference,
+                        actual: fetched, actualBy: reference(fetchedRef) ?? ctx.reference)
+                    if differs {
+                        mismatches.append(m)
+                    } else if !m.timestampsAgree {
+                        ctx.timestampMismatches.append(m)
+                    }
                 }
                 offset = offset.adding(1)
             }
@@ -313,7 +322,8 @@ public final class CaptureModel {
             let logAppend = batch.magic >= 2 && batch.timestampType == .logAppendTime
             for i in batch.records.indices {
                 let offset = batch.records[i].offset
-                let digest = RecordDigest(batch.records[i], timestamp: logAppend ? batch.maxTimestamp : batch.records[i].timestamp)
+                let digest = RecordDigest(
+                    batch.records[i], timestamp: logAppend ? batch.maxTimestamp : batch.records[i].timestamp, logAppendTime: logAppend)
                 // What this record contradicts: the produced one, and the one an earlier Fetch returned.
                 let (produced, earlier) = log.update(offset) { entry -> ((RecordDigest, Int32)?, (RecordDigest, Int32)?) in
                     let produced = entry.produced.map { ($0, entry.producedRef) }
@@ -325,11 +335,15 @@ public final class CaptureModel {
                     if entry.produced?.contentHash != digest.contentHash { entry.fetched = digest }
                     return (produced, nil)
                 }
-                if let (p, by) = produced, p.contentHash != digest.contentHash {
-                    mismatches.append(
-                        RecordMismatch(
-                            kind: .fetchedVsProduced, partition: tp, offset: offset, expected: p,
-                            expectedBy: reference(by) ?? ctx.reference, actual: digest, actualBy: ctx.reference))
+                if let (p, by) = produced {
+                    let m = RecordMismatch(
+                        kind: .fetchedVsProduced, partition: tp, offset: offset, expected: p,
+                        expectedBy: reference(by) ?? ctx.reference, actual: digest, actualBy: ctx.reference)
+                    if p.contentHash != digest.contentHash {
+                        mismatches.append(m)
+                    } else if !m.timestampsAgree {
+                        ctx.timestampMismatches.append(m)
+                    }
                 }
                 if let (e, by) = earlier, e.contentHash != digest.contentHash {
                     mismatches.append(

@@ -41,11 +41,11 @@ extension ExchangeContext {
         return out
     }
 
-    /// Every non-zero `ErrorCode` anywhere in the response (renders the response; use sparingly).
+    /// Every non-zero `ErrorCode` anywhere in the response (from the rendered response).
     public var responseErrorCodes: Set<Int16> {
-        guard let r = response else { return [] }
+        guard let value = responseValue else { return [] }
         var out: Set<Int16> = []
-        Self.collectErrors(r.body.kafkaValue(version: r.apiVersion), into: &out)
+        Self.collectErrors(value, into: &out)
         return out
     }
 
@@ -64,6 +64,69 @@ extension ExchangeContext {
         default:
             break
         }
+    }
+}
+
+/// A non-zero error code somewhere in a response, with where it is and the error message beside it.
+public struct ResponseError: Hashable, Sendable {
+    public var code: Int16
+    /// Field path from the root with the entry's key when it has one: `Topics[t].Partitions[0]`
+    /// (empty for the root).
+    public var path: String
+    /// The sibling `ErrorMessage` when the version has that field (`.null` when null), else nil.
+    public var message: KafkaValue?
+}
+
+extension ExchangeContext {
+    /// Every non-zero `ErrorCode` in the rendered response with its place and error message, in order.
+    static func responseErrors(_ value: KafkaValue?) -> [ResponseError] {
+        guard let value else { return [] }
+        var out: [ResponseError] = []
+        var path: [(field: String, entry: KafkaValue?)] = []
+        collectErrors(value, path: &path, into: &out)
+        return out
+    }
+
+    /// Walks the tree; the path (field names, and the array entry under each) is turned into text
+    /// only where an error is found, so large answers without errors cost no strings.
+    private static func collectErrors(
+        _ v: KafkaValue, path: inout [(field: String, entry: KafkaValue?)], into out: inout [ResponseError]
+    ) {
+        guard case .object(let o) = v else { return }
+        if case .int(let c)? = o["ErrorCode"], c != 0 {
+            let text = path.map { p in p.entry.map { "\(p.field)[\(entryLabel($0))]" } ?? p.field }.joined(separator: ".")
+            out.append(ResponseError(code: Int16(truncatingIfNeeded: c), path: text, message: o["ErrorMessage"]))
+        }
+        for f in o.fields {
+            switch f.value {
+            case .array(let a):
+                for e in a {
+                    guard case .object = e else { break }
+                    path.append((f.name, e))
+                    collectErrors(e, path: &path, into: &out)
+                    path.removeLast()
+                }
+            case .object:
+                path.append((f.name, nil))
+                collectErrors(f.value, path: &path, into: &out)
+                path.removeLast()
+            default:
+                break
+            }
+        }
+    }
+
+    /// A short label for an array entry: its name, topic, group or partition index when it has one.
+    private static func entryLabel(_ e: KafkaValue) -> String {
+        for key in ["Name", "Topic", "TopicName", "GroupId", "TransactionalId", "ResourceName", "PartitionIndex", "Partition", "Index"] {
+            switch e[key] {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            default: continue
+            }
+        }
+        if case .uuid(let u)? = e["TopicId"] { return u.description }
+        return "…"
     }
 }
 

@@ -23,6 +23,16 @@ public final class ExchangeContext {
     public internal(set) var fetch: FetchView?
     /// Records whose content disagrees with what the capture saw before at the same offset.
     public internal(set) var recordMismatches: [RecordMismatch] = []
+    /// Fetched records equal in content to what was produced at their offset but not in timestamp or
+    /// timestamp type (I30).
+    public internal(set) var timestampMismatches: [RecordMismatch] = []
+    /// The request rendered as a generic tree (rendered once, on first use).
+    public private(set) lazy var requestValue: KafkaValue? = request.map { $0.body.kafkaValue(version: $0.apiVersion) }
+    /// The response rendered as a generic tree (rendered once, on first use).
+    public private(set) lazy var responseValue: KafkaValue? = response.map { $0.body.kafkaValue(version: $0.apiVersion) }
+    /// Every non-zero `ErrorCode` in the response with its place and error message, in order (found
+    /// once, on first use).
+    public private(set) lazy var responseErrors: [ResponseError] = Self.responseErrors(responseValue)
     /// Index of this exchange in the model's reference table, once stored there.
     var storedReference: Int32 = -1
 
@@ -40,28 +50,18 @@ public final class ExchangeContext {
             request = nil
             requestError = e
         }
-        var fallback = false
         switch decoded.response {
         case .success(let r)?:
             response = r
             responseError = nil
         case .failure(let e)?:
-            if exchange.apiKey == 18, exchange.apiVersion > 0, let frame = exchange.response,
-                let r = try? KafkaFrameCodec.decodeResponse(frame.payload, apiKey: 18, apiVersion: 0),
-                let body = r.body as? ApiVersionsResponse, body.errorCode == 35
-            {
-                response = r
-                responseError = nil
-                fallback = true
-            } else {
-                response = nil
-                responseError = e
-            }
+            response = nil
+            responseError = e
         case nil:
             response = nil
             responseError = nil
         }
-        responseIsApiVersionsFallback = fallback
+        responseIsApiVersionsFallback = decoded.responseIsApiVersionsFallback
     }
 
     public var apiKey: Int16 { exchange.apiKey }

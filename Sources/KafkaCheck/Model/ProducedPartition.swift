@@ -21,6 +21,9 @@ public struct ProducedPartition: Sendable {
     public var producerId: Int64
     public var producerEpoch: Int16
     public var baseSequence: Int32
+    /// The batches' CRCs combined (0 when they did not decode): a retry re-sends the same batch, with
+    /// the same CRC, while another producer's batch under the same producer id and sequence differs.
+    public var batchesCRC: UInt32 = 0
 
     /// Whether the broker accepted the records and said where they went.
     public var assigned: Bool { errorCode == 0 && (baseOffset ?? -1) >= 0 && recordCount > 0 }

@@ -17,8 +17,12 @@ public struct RecordDigest: Hashable, Sendable {
     /// The value's first bytes (up to 10), little-endian in two integers; rendered only for findings.
     private var head: UInt64
     private var headTail: UInt16
+    /// Whether `timestamp` is a log-append time (the batch's or the ProduceResponse's) rather than the
+    /// producer's create time. Fits in the padding: the digest stays 40 bytes.
+    public var isLogAppendTime: Bool
 
-    public init(_ record: KafkaRecord, timestamp: Int64) {
+    public init(_ record: KafkaRecord, timestamp: Int64, logAppendTime: Bool = false) {
+        isLogAppendTime = logAppendTime
         var h = ContentHasher()
         h.add(record.key)
         h.add(record.value)

@@ -16,4 +16,9 @@ public struct RecordMismatch: Sendable {
     /// The content that disagrees.
     public var actual: RecordDigest
     public var actualBy: ExchangeReference
+
+    /// Whether the two sightings agree on timestamp and timestamp type.
+    public var timestampsAgree: Bool {
+        expected.timestamp == actual.timestamp && expected.isLogAppendTime == actual.isLogAppendTime
+    }
 }

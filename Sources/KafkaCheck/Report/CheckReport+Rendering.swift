@@ -13,27 +13,30 @@ extension CheckReport {
             out.append("\(id) \(d?.title ?? "")\(level): \(n) finding\(n == 1 ? "" : "s")")
             if let e = d?.explanation { out.append("  \(e)") }
             let kept = findings(id)
-            // Findings with the same message (the same fault seen on many requests) are listed once.
-            var groups: [(message: String, findings: [Finding])] = []
+            // Findings with the same message, or the same summary when the message names what differs
+            // per occurrence (the same fault seen on many requests), are listed once: ×N, first and last.
+            var groups: [(key: String, findings: [Finding])] = []
             var groupIndex: [String: Int] = [:]
             for f in kept {
-                if let i = groupIndex[f.message] {
+                if let i = groupIndex[f.aggregationKey] {
                     groups[i].findings.append(f)
                 } else {
-                    groupIndex[f.message] = groups.count
-                    groups.append((f.message, [f]))
+                    groupIndex[f.aggregationKey] = groups.count
+                    groups.append((f.aggregationKey, [f]))
                 }
             }
             for g in groups {
                 let first = g.findings[0]
                 let last = g.findings[g.findings.count - 1]
                 if g.findings.count == 1 {
-                    out.append("  - \(g.message)")
+                    out.append("  - \(first.message)")
                     if !first.exchanges.isEmpty { out.append("      " + first.exchanges.map(Self.describe).joined(separator: "; ")) }
                 } else {
-                    out.append("  - \(g.message) (×\(g.findings.count))")
+                    out.append("  - \(g.key) (×\(g.findings.count))")
                     out.append("      first: " + first.exchanges.map(Self.describe).joined(separator: "; "))
+                    if first.message != g.key { out.append("             " + first.message) }
                     out.append("      last:  " + last.exchanges.map(Self.describe).joined(separator: "; "))
+                    if last.message != g.key { out.append("             " + last.message) }
                 }
                 var conns: [UInt64] = []
                 for f in g.findings {
@@ -78,6 +81,7 @@ extension CheckReport {
             o.append("title", .string(d?.title ?? ""))
             o.append("level", .string(d?.level.rawValue ?? "invariant"))
             o.append("message", .string(f.message))
+            if let summary = f.summary { o.append("summary", .string(summary)) }
             o.append(
                 "exchanges",
                 .array(

@@ -59,6 +59,8 @@ enum Msg {
         p.baseOffset = error == 0 ? base : -1
         p.logAppendTimeMs = logAppendTime
         p.logStartOffset = 0
+        // Kafka says why (KIP-467's ErrorMessage, Produce v8+); I23 flags errors without a message.
+        if error != 0 { p.errorMessage = "test: \(KafkaErrorCode.name(error))" }
         t.partitionResponses = [p]
         r.responses = [t]
         return r
