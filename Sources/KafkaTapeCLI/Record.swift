@@ -105,6 +105,8 @@ extension KafkaTape {
             help: ArgumentHelp("What writes a connection's ring to the capture (repeatable): \(FlightTrigger.specHelp).", valueName: "SPEC"))
         var triggerSpecs: [String] = []
 
+        @OptionGroup var ready: ReadyFileOption
+
         func validate() throws {
             if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got '\(metrics)'") }
             if out == nil && !noCapture { throw ValidationError("--out PATH is required") }
@@ -215,6 +217,14 @@ extension KafkaTape {
                 }
             }
             stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out ?? "off")")
+            do {
+                try ready.announce(HostPort(host: config.effectiveAdvertiseHost, port: server.bootstrapPort).description)
+            } catch {
+                await server.stop()
+                try? sink?.close()
+                throw error
+            }
+            defer { ready.withdraw() }
             let signal = await termination.wait()
             stderr("recording: \(signal), stopping")
             await metricsServer?.stop()

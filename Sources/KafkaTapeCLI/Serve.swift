@@ -59,6 +59,8 @@ extension KafkaTape {
         @Flag(help: "Match every byte of the request body: no noise rules, no client-computed fields.")
         var strict = false
 
+        @OptionGroup var ready: ReadyFileOption
+
         func validate() throws {
             guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
             guard ServeMissPolicy(rawValue: onMiss) != nil else { throw ValidationError("--on-miss must be error, close or nearest") }
@@ -115,6 +117,13 @@ extension KafkaTape {
             stderr(
                 "serving \(capture): listening on \(listenAddress.host):\(server.bootstrapPort)"
                     + (nodes.isEmpty ? "" : " (\(nodes.joined(separator: ", ")))"))
+            do {
+                try ready.announce(server.bootstrapAddress)
+            } catch {
+                await server.stop()
+                throw error
+            }
+            defer { ready.withdraw() }
             server.playedThrough.whenSuccess { termination.fire("session played through") }
             let reason = await termination.wait()
             stderr("serving: \(reason), stopping")

@@ -55,3 +55,40 @@ struct GoClientEndToEndTests {
         #expect(status == 0, "serve exit \(status): \(serve.collector.stdout)")
     }
 }
+
+/// `--ready-file`: other languages' test fixtures wait for a file instead of polling.
+@Suite(.serialized, .enabled(if: Harness.available, "needs the kafkatape binary"))
+struct ReadyFileTests {
+    static func waitForFile(_ path: String, timeout: TimeInterval = 20) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let s = try? String(contentsOfFile: path, encoding: .utf8), s.hasSuffix("\n") { return s }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    @Test func serveAndRecordAnnounceTheirAddressAndWithdrawIt() throws {
+        let capture = Harness.root.appendingPathComponent("captures/schema-registry-clean/session.ktape").path
+        let ready = Harness.tempPath("serve.ready")
+        let serve = try Daemon(Harness.kafkatape, ["serve", capture, "--listen", "127.0.0.1:0", "--ready-file", ready])
+        let text = try #require(Self.waitForFile(ready))
+        let port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last ?? ""))
+        #expect(text.hasPrefix("127.0.0.1:"))
+        #expect(Harness.canConnect(port: port))
+        serve.stop(signal: SIGINT)
+        #expect(!FileManager.default.fileExists(atPath: ready), "the ready file outlived serve")
+
+        let recordReady = Harness.tempPath("record.ready")
+        let record = try Daemon(
+            Harness.kafkatape,
+            ["record", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--out", Harness.tempPath("r.ktape"), "--ready-file", recordReady])
+        let recordText = try #require(Self.waitForFile(recordReady))
+        #expect(recordText.hasPrefix("127.0.0.1:"))
+        #expect(record.stop(signal: SIGINT) == 0)
+        #expect(!FileManager.default.fileExists(atPath: recordReady))
+
+        let bad = try Harness.run(Harness.kafkatape, ["serve", capture, "--ready-file", "/no/such/folder/ready"])
+        #expect(bad.status == 2 && bad.stderr.contains("--ready-file"))
+    }
+}
