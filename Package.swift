@@ -8,12 +8,17 @@ let package = Package(
         .executable(name: "kafkatape", targets: ["KafkaTapeCLI"]),
         .executable(name: "kafkatape-bench", targets: ["KafkaTapeBench"]),
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        // The library behind the CLI: record, read, replay, serve, diff, matrix and check from Swift.
+        .library(name: "KafkaTape", targets: ["KafkaTape"]),
+        // Test helpers: a mock broker from a capture, a recording proxy, cassettes, in-memory captures.
+        .library(name: "KafkaTapeTesting", targets: ["KafkaTapeTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian: zlib, zstd, lz4, snappy (Kafka's compression codecs).
@@ -76,6 +81,23 @@ let package = Package(
             name: "KafkaCheck",
             dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaCheck"
+        ),
+        // The `KafkaTape` library product: the capabilities above under one import, and the servers as
+        // swift-service-lifecycle `Service`s.
+        .target(
+            name: "KafkaTape",
+            dependencies: [
+                "KafkaProtocol", "KafkaCapture", "KafkaProxy", "KafkaReplay", "KafkaCheck",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/KafkaTape"
+        ),
+        // `KafkaTapeTesting`: VCR-style helpers for XCTest and Swift Testing.
+        .target(
+            name: "KafkaTapeTesting",
+            dependencies: ["KafkaTape", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/KafkaTapeTesting"
         ),
         // Benchmarks (tools/bench-codec): throughput of the codec and the capture writer.
         .executableTarget(
@@ -153,10 +175,22 @@ let package = Package(
             dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCheckTests"
         ),
+        // What every test target shares: processes (the kafkatape binary, Tansu, SeaweedFS, moto, Go and
+        // Python clients), loopback sockets, temporary paths.
+        .target(
+            name: "KafkaTapeTestSupport",
+            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "KafkaTapeTestingTests",
+            dependencies: ["KafkaTapeTesting", "KafkaTape", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/KafkaTapeTestingTests"
+        ),
         // End to end: the kafkatape binary, a real Tansu broker and real clients (kafka-python, librdkafka).
         .testTarget(
             name: "KafkaTapeEndToEndTests",
-            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaTapeEndToEndTests",
             exclude: ["clients"]
         ),

@@ -57,7 +57,7 @@ import Testing
 
     @Test func defaultNoiseRulesAllParse() {
         #expect(NormalizationRules.defaultNoise.count == 18)
-        #expect(NormalizationRules.clientComputed.count == 3)
+        #expect(NormalizationRules.clientComputed.count == 5)
         #expect(NormalizationRules.standard(strict: true).rules.isEmpty)
         #expect(NormalizationRules.defaultNoiseHelp.contains("**.ThrottleTimeMs"))
     }

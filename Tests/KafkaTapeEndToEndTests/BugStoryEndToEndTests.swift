@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// The user's story for each gateway bug KafkaTape exists for: capture it, see it in `check`, replay
 /// the captured client against a fixed gateway, and prove the fix with `diff` (and a clean `check`).

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `record --on-capture-error`: the capture's disk fills up mid-session. Recording stops with a clear
 /// error, what was written stays readable, and forwarding continues or stops as the option says. The

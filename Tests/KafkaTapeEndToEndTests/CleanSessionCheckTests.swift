@@ -1,6 +1,7 @@
 import Foundation
 import KafkaCapture
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// Clean sessions of the three client libraries through the proxy: `check` reports nothing but Tansu's
 /// own, documented behaviour (README "Known behaviour of Tansu 0.6.0").

@@ -3,6 +3,7 @@ import KafkaCapture
 import KafkaProtocol
 import NIOCore
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// The read-side commands on hand-made captures: `apis`, `dump` of undecodable frames.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: Harness.kafkatape), "needs the kafkatape binary"))

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `record --fault`: each staged gateway bug, with kafka-python against Tansu through the proxy. Each
 /// test asserts the symptom the client sees, the fault events in the capture, and what `check` says.

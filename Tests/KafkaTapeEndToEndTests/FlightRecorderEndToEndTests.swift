@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `record --ring-bytes N --trigger SPEC`: only connections where something went wrong reach the capture.
 @Suite(.serialized, .enabled(if: Harness.available, "needs the kafkatape binary and tools/setup's Python venv"))

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// The seed scenario across a gateway restart: a kafka-python session through `kafkatape record` writes
 /// known values, the broker behind the proxy is restarted (same port), and the same clients reconnect

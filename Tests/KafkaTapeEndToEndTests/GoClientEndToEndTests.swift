@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// Go clients (sarama) through record, replay, diff and serve, with a health-check probe connection.
 @Suite(.serialized, .enabled(if: Harness.available && GoClients.available, "needs the kafkatape binary, the venv and Go with sarama (tools/setup)"))

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `record --upstream-node`, `replay --target-node` and `kafkatape matrix` with real Tansu brokers and
 /// kafka-python.

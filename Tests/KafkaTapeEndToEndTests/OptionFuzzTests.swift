@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// Every numeric option of every command, given hostile values (huge, negative, infinite, not a
 /// number, out of every integer range): each command must either take the value or refuse it with

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// The recorder as a process: SIGINT shutdown, kill -9 mid-session, rotation, bad arguments.
 @Suite(.serialized, .enabled(if: Harness.available, "needs the kafkatape binary and tools/setup's Python venv"))

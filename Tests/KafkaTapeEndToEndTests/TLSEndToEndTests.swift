@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaProtocol
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// TLS on both sides of the proxy with a real client: kafka-python (TLS, hostname checked) → proxy A
 /// (TLS listeners, TLS upstream verified against the test CA) → proxy B (TLS listeners, plain upstream)

@@ -83,11 +83,16 @@ public struct NormalizationRules: Hashable, Sendable {
     ])
 
     /// What `serve` also ignores when matching: fields a live client computes from its own clock or
-    /// deadline, so the same client never sends them twice alike.
+    /// deadline, so the same client never sends them twice alike, and the client's own name and release.
     public static let clientComputed: [NoiseRule] = rules([
         ("request:**.TimeoutMs", "request timeouts some clients compute from a deadline minus elapsed time (kafka-go)", .ignore),
         ("Fetch:request:MaxWaitMs", "long-poll waits some clients compute from a deadline (kafka-go)", .ignore),
         ("request:**.Records[].timestamp", "CreateTime: the producing client's clock at send time", .ignore),
+        (
+            "ApiVersions:request:ClientSoftwareName", "which client library is asking (KIP-511): another client asks the same question",
+            .ignore
+        ),
+        ("ApiVersions:request:ClientSoftwareVersion", "which release of it (KIP-511)", .ignore),
     ])
 
     static func rules(_ table: [(String, String, NoiseTreatment)]) -> [NoiseRule] {

@@ -1,0 +1,17 @@
+// The `KafkaTape` library: one import for what the `kafkatape` command line does.
+//
+//   - capture files: `CaptureWriter`, `AsyncCaptureWriter`, `CaptureReader` (KafkaCapture)
+//   - the proxy: `KafkaProxyServer`, `ProxyConfiguration`, `FileCaptureSink` (KafkaProxy)
+//   - sessions, replay, serve, diff, matrix: `RecordedSession`, `Replayer`, `CaptureServer`,
+//     `CaptureDiff`, `MatrixRunner`, `VersionMatrix` (KafkaReplay)
+//   - checks: `CheckEngine`, `CheckReport`, `InvariantCatalog` (KafkaCheck), and `checkCapture(path:)`
+//   - the codec: `KafkaFrameCodec`, the generated messages, record batches (KafkaProtocol)
+//
+// `KafkaProxyServer` and `CaptureServer` are swift-service-lifecycle `Service`s, so a server joins a
+// `ServiceGroup` with graceful shutdown on SIGTERM like any other.
+
+@_exported import KafkaCapture
+@_exported import KafkaCheck
+@_exported import KafkaProtocol
+@_exported import KafkaProxy
+@_exported import KafkaReplay
