@@ -14,7 +14,7 @@ extension KafkaTape {
                 client saw: frames as captured (a staged fault's bytes included); broker addresses as rewritten \
                 by the proxy.
                 --json prints one JSON object: {capture, clean, summary {findings, byInvariant, exchanges, \
-                connections, records, frameBytes}, checked, findings [{id, title, level, message, exchanges \
+                connections, records, frameBytes}, checked, findings [{id, title, level, message, summary (when set), exchanges \
                 [{connection, correlationId, apiName, timeNs}], details}], notes}.
                 Exit codes: 0 no findings, 1 findings, 2 bad input (unreadable capture, unknown invariant id).
 
