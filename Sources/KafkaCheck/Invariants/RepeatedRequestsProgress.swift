@@ -27,7 +27,7 @@ public final class RepeatedRequestsProgress: Invariant {
         guard exchange.response != nil, let request = exchange.requestValue else { return [] }
         let threshold = context.configuration.stuckRepeats
         let client = exchange.request?.header.clientId ?? "connection \(exchange.exchange.connectionId)"
-        let asked = Self.asked(exchange, request)
+        let asked = Self.asked(exchange, request, context.model)
         let key = "\(client)\u{0}\(exchange.apiKey)\u{0}\(asked)"
         let answer = Self.unhelpfulAnswer(exchange)
         var out: [Finding] = []
@@ -64,9 +64,9 @@ public final class RepeatedRequestsProgress: Invariant {
     }
 
     /// What the request asks about: the top-level keys of its keyed arrays (`topics a, b`), or "all".
-    static func asked(_ exchange: ExchangeContext, _ request: KafkaValue) -> String {
+    static func asked(_ exchange: ExchangeContext, _ request: KafkaValue, _ model: CaptureModel) -> String {
         var parts: [String] = []
-        let matcher = KeyedAnswers(topicName: { "id:\($0)" })
+        let matcher = KeyedAnswers(topicName: { model.topicName(id: $0) })
         var fields: Set<String> = []
         for p in KafkaKeyedPairing.pairings(apiKey: exchange.apiKey, version: exchange.apiVersion) {
             guard let level = p.request.first, fields.insert(level.field).inserted else { continue }
