@@ -21,7 +21,12 @@ public final class RepeatedRequestsProgress: Invariant {
         var asked: String
     }
     private var streaks: [String: Streak] = [:]
-    public init() {}
+    /// Streaks kept before pruning (bounded memory).
+    let maxStreaks: Int
+
+    public init() { maxStreaks = 10_000 }
+
+    init(maxStreaks: Int) { self.maxStreaks = maxStreaks }
 
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil, let request = exchange.requestValue else { return [] }
@@ -38,19 +43,33 @@ public final class RepeatedRequestsProgress: Invariant {
         }
         if let s = streaks.removeValue(forKey: key), s.count >= threshold { out.append(finding(s, client: client)) }
         if let answer {
+            // Bounded memory: with many distinct failing requests, only streaks that have repeated are
+            // kept; if even those are too many, they are reported now (those past the threshold) and
+            // forgotten. Each prune at least halves the table, so the work stays linear.
+            if streaks.count >= maxStreaks {
+                streaks = streaks.filter { $0.value.count > 1 }
+                if streaks.count >= maxStreaks / 2 {
+                    out += report(streaks, threshold: threshold)
+                    streaks.removeAll()
+                }
+            }
             streaks[key] = Streak(answer: answer, count: 1, first: exchange.reference, last: exchange.reference, asked: asked)
         }
         return out
     }
 
     public func finish(_ context: CheckContext) -> [Finding] {
-        let threshold = context.configuration.stuckRepeats
+        let out = report(streaks, threshold: context.configuration.stuckRepeats)
+        streaks = [:]
+        return out
+    }
+
+    private func report(_ list: [String: Streak], threshold: Int) -> [Finding] {
         var out: [Finding] = []
-        for (key, s) in streaks.sorted(by: { $0.value.first.timeNs < $1.value.first.timeNs }) where s.count >= threshold {
+        for (key, s) in list.sorted(by: { $0.value.first.timeNs < $1.value.first.timeNs }) where s.count >= threshold {
             let client = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).first ?? "")
             out.append(finding(s, client: client))
         }
-        streaks = [:]
         return out
     }
 
