@@ -14,7 +14,7 @@ extension KafkaTape {
                 client saw: frames as captured (a staged fault's bytes included); broker addresses as rewritten \
                 by the proxy.
                 --json prints one JSON object: {capture, clean, summary {findings, byInvariant, exchanges, \
-                connections, records, frameBytes}, checked, findings [{id, title, level, message, exchanges \
+                connections, records, frameBytes}, checked, findings [{id, title, level, message, summary (when set), exchanges \
                 [{connection, correlationId, apiName, timeNs}], details}], notes}.
                 Exit codes: 0 no findings, 1 findings, 2 bad input (unreadable capture, unknown invariant id).
 
@@ -43,6 +43,9 @@ extension KafkaTape {
         @Option(help: "Findings listed per invariant (the rest are counted); 0 lists all.")
         var maxFindings: Int = CheckConfiguration.defaultMaxFindingsPerInvariant
 
+        @Option(help: "I28: identical unhelpful answers in a row that make a client stuck.")
+        var stuckRepeats: Int = CheckConfiguration.defaultStuckRepeats
+
         @Option(help: .hidden)
         var benchGenerate: String?
 
@@ -60,6 +63,7 @@ extension KafkaTape {
             if benchGenerate == nil && path == nil { throw ValidationError("missing capture file") }
             if fetchMarginMs < 0 || fetchPromptMs < 0 { throw ValidationError("--fetch-margin-ms and --fetch-prompt-ms must not be negative") }
             if maxFindings < 0 { throw ValidationError("--max-findings must not be negative") }
+            if stuckRepeats < 2 { throw ValidationError("--stuck-repeats must be at least 2") }
             if benchValueBytes < 1 { throw ValidationError("--bench-value-bytes must be positive") }
         }
 
@@ -94,7 +98,7 @@ extension KafkaTape {
             }
             let configuration = CheckConfiguration(
                 enabled: enabled, fetchMarginMs: fetchMarginMs, fetchPromptMs: fetchPromptMs,
-                maxFindingsPerInvariant: maxFindings)
+                maxFindingsPerInvariant: maxFindings, stuckRepeats: stuckRepeats)
             let reader = try openCapture(path)
             let engine = CheckEngine(configuration: configuration)
             try forEachRecord(reader, path: path) { engine.process($0) }

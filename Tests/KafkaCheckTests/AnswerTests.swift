@@ -109,6 +109,54 @@ import Testing
         #expect(report.isClean, "\(report.text(capturePath: "x"))")
     }
 
+    @Test func i25GroupsByIdAndNestedTopics() throws {
+        // DescribeGroups asks by a list of group ids; OffsetFetch v8 by groups, then topics.
+        let b = CaptureBuilder()
+        var describe = DescribeGroupsRequest()
+        describe.groups = ["g1"]
+        var described = DescribeGroupsResponse()
+        described.groups = ["g1", "g2"].map { id in
+            var g = DescribeGroupsResponse.DescribedGroup()
+            g.groupId = id
+            return g
+        }
+        b.exchange(1, 15, 5, describe, described)
+        var fetch = OffsetFetchRequest()
+        fetch.groups = ["ok", "failed", "all"].map { id in
+            var g = OffsetFetchRequest.OffsetFetchRequestGroup()
+            g.groupId = id
+            var t = OffsetFetchRequest.OffsetFetchRequestTopics()
+            t.name = "t"
+            t.partitionIndexes = [0, 1]
+            g.topics = id == "all" ? nil : [t]
+            return g
+        }
+        var fetched = OffsetFetchResponse()
+        fetched.groups = ["ok", "failed", "all"].map { id in
+            var g = OffsetFetchResponse.OffsetFetchResponseGroup()
+            g.groupId = id
+            if id == "failed" { g.errorCode = 16 }  // NOT_COORDINATOR answers for all its topics
+            if id == "ok" {
+                var t = OffsetFetchResponse.OffsetFetchResponseTopics()
+                t.name = "t"
+                var p = OffsetFetchResponse.OffsetFetchResponsePartitions()
+                p.partitionIndex = 0
+                t.partitions = [p]
+                g.topics = [t]
+            }
+            return g
+        }
+        b.exchange(1, 9, 8, fetch, fetched)
+        let report = b.check()
+        // (I15: the builder's broker does not advertise DescribeGroups.)
+        #expect(report.ids == [15, 25])
+        let messages = report.findings(InvariantID(25)).map(\.message)
+        #expect(messages == [
+            "The DescribeGroups v5 response answers group g2, which the request did not ask about.",
+            "The OffsetFetch v8 response does not answer group ok topic t partition 1, which the request asked about.",
+        ])
+    }
+
     // MARK: I26
 
     @Test func i26TopicLeftOutOfMetadata() throws {

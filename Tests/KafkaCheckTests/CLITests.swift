@@ -34,6 +34,20 @@ struct CLITests {
         return b.records
     }
 
+    @Test func stuckRepeatsSetsI28sThreshold() throws {
+        let b = CaptureBuilder()
+        for _ in 0..<5 {
+            b.exchange(2, 3, 12, Msg.metadataRequest(["ghost"]), Msg.metadata(topics: [("ghost", 0, 0)], error: 3))
+        }
+        try withCapture(b.records) { path in
+            #expect(try CLI.run(["check", path]).status == 0)
+            let r = try CLI.run(["check", "--stuck-repeats", "5", path])
+            #expect(r.status == 1)
+            #expect(r.stdout.contains("I28 clients make progress: 1 finding"), "\(r.stdout)")
+            #expect(try CLI.run(["check", "--stuck-repeats", "1", path]).status == 2)
+        }
+    }
+
     @Test func cleanCaptureExitsZero() throws {
         try withCapture(clean()) { path in
             let r = try CLI.run(["check", path])

@@ -26,7 +26,7 @@ public final class BrokerReachable: Invariant {
         ]
     }
 
-    /// The event message without the connection-specific tail, so repeats aggregate.
+    /// The event message without its trailing period (the finding's sentence ends with one).
     static func strip(_ message: String) -> String {
         var m = message
         while m.hasSuffix(".") { m.removeLast() }

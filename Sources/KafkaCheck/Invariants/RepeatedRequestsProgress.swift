@@ -21,13 +21,18 @@ public final class RepeatedRequestsProgress: Invariant {
         var asked: String
     }
     private var streaks: [String: Streak] = [:]
-    public init() {}
+    /// Streaks kept before pruning (bounded memory).
+    let maxStreaks: Int
+
+    public init() { maxStreaks = 10_000 }
+
+    init(maxStreaks: Int) { self.maxStreaks = maxStreaks }
 
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil, let request = exchange.requestValue else { return [] }
         let threshold = context.configuration.stuckRepeats
         let client = exchange.request?.header.clientId ?? "connection \(exchange.exchange.connectionId)"
-        let asked = Self.asked(exchange, request)
+        let asked = Self.asked(exchange, request, context.model)
         let key = "\(client)\u{0}\(exchange.apiKey)\u{0}\(asked)"
         let answer = Self.unhelpfulAnswer(exchange)
         var out: [Finding] = []
@@ -38,19 +43,33 @@ public final class RepeatedRequestsProgress: Invariant {
         }
         if let s = streaks.removeValue(forKey: key), s.count >= threshold { out.append(finding(s, client: client)) }
         if let answer {
+            // Bounded memory: with many distinct failing requests, only streaks that have repeated are
+            // kept; if even those are too many, they are reported now (those past the threshold) and
+            // forgotten. Each prune at least halves the table, so the work stays linear.
+            if streaks.count >= maxStreaks {
+                streaks = streaks.filter { $0.value.count > 1 }
+                if streaks.count >= maxStreaks / 2 {
+                    out += report(streaks, threshold: threshold)
+                    streaks.removeAll()
+                }
+            }
             streaks[key] = Streak(answer: answer, count: 1, first: exchange.reference, last: exchange.reference, asked: asked)
         }
         return out
     }
 
     public func finish(_ context: CheckContext) -> [Finding] {
-        let threshold = context.configuration.stuckRepeats
+        let out = report(streaks, threshold: context.configuration.stuckRepeats)
+        streaks = [:]
+        return out
+    }
+
+    private func report(_ list: [String: Streak], threshold: Int) -> [Finding] {
         var out: [Finding] = []
-        for (key, s) in streaks.sorted(by: { $0.value.first.timeNs < $1.value.first.timeNs }) where s.count >= threshold {
+        for (key, s) in list.sorted(by: { $0.value.first.timeNs < $1.value.first.timeNs }) where s.count >= threshold {
             let client = String(key.split(separator: "\u{0}", omittingEmptySubsequences: false).first ?? "")
             out.append(finding(s, client: client))
         }
-        streaks = [:]
         return out
     }
 
@@ -64,9 +83,9 @@ public final class RepeatedRequestsProgress: Invariant {
     }
 
     /// What the request asks about: the top-level keys of its keyed arrays (`topics a, b`), or "all".
-    static func asked(_ exchange: ExchangeContext, _ request: KafkaValue) -> String {
+    static func asked(_ exchange: ExchangeContext, _ request: KafkaValue, _ model: CaptureModel) -> String {
         var parts: [String] = []
-        let matcher = KeyedAnswers(topicName: { "id:\($0)" })
+        let matcher = KeyedAnswers(topicName: { model.topicName(id: $0) })
         var fields: Set<String> = []
         for p in KafkaKeyedPairing.pairings(apiKey: exchange.apiKey, version: exchange.apiVersion) {
             guard let level = p.request.first, fields.insert(level.field).inserted else { continue }

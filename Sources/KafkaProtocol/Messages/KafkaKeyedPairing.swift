@@ -27,8 +27,10 @@ public struct KafkaKeyedPairing: Hashable, Sendable {
 
     /// The pairings that apply to `apiKey` at `version`.
     public static func pairings(apiKey: Int16, version: Int16) -> [KafkaKeyedPairing] {
-        KafkaAPIs.keyedPairings.filter { $0.apiKey == apiKey && $0.versions.contains(version) }
+        (byKey[apiKey] ?? []).filter { $0.versions.contains(version) }
     }
+
+    private static let byKey: [Int16: [KafkaKeyedPairing]] = Dictionary(grouping: KafkaAPIs.keyedPairings, by: \.apiKey)
 }
 
 /// One array of a keyed path: the array field (spec name, as `kafkaValue(version:)` renders it) and
