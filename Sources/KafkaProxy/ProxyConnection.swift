@@ -44,7 +44,11 @@ final class ProxyConnection: @unchecked Sendable {
         var pending: CorrelationTracker.Pending?
         var captured: ByteBuffer
         var flags: FrameFlags
+        var rewrite: Bool
     }
+
+    /// The response filters, in order (see `ResponseFilter`); built once from the configuration.
+    let responseFilters: [any ResponseFilter]
 
     var closeFuture: EventLoopFuture<Void> { clientChannel.closeFuture }
 
@@ -65,8 +69,15 @@ final class ProxyConnection: @unchecked Sendable {
                 idleNs: config.idleTimeoutMs.map { UInt64(max(0, $0)) * 1_000_000 }),
             now: NIODeadline.now().uptimeNanoseconds)
         flight = config.ringBytes.map { FlightRecorder(ringBytes: $0) }
-        faults = config.faults.isEmpty
+        let faults = config.faults.isEmpty
             ? nil : FaultInjector(faults: config.faults, shared: server.faultState, seed: config.seed, connectionId: id)
+        self.faults = faults
+        var filters: [any ResponseFilter] = []
+        if !config.keepCredentials { filters.append(RedactionFilter()) }
+        if let faults { filters.append(FaultFilter(faults: faults)) }
+        if faults?.rewritesAddresses ?? true { filters.append(RewriteFilter()) }
+        if config.ringBytes != nil { filters.append(TriggerFilter()) }
+        responseFilters = filters
         server.connectionObjectCreated()
         client.closeFuture.whenComplete { [server, id] _ in
             server.statistics.connectionClosed()
@@ -421,13 +432,14 @@ final class ProxyConnection: @unchecked Sendable {
     // MARK: Cut-through
 
     /// Whether the response with this correlation id, whose first bytes just arrived, may be sent on
-    /// as it arrives: it is the next one expected, nothing is held back before it, no fault may change
-    /// it and it carries no broker addresses to rewrite.
+    /// as it arrives: it is the next one expected, nothing is held back before it, and no filter that
+    /// changes what the client gets wants it (no fault staged, no broker addresses to rewrite).
     func mayCutThrough(correlationId: Int32) -> Bool {
         guard !closing, !machine.inSaslTokenExchange, faults == nil, !responsesBlocked, responseQueue.isEmpty, heldForReorder == nil,
             let next = tracker.outstandingRequests.first, next.correlationId == correlationId
         else { return false }
-        return !AddressRewriter.mayCarryEndpoints(apiKey: next.apiKey, apiVersion: next.apiVersion)
+        let api = ResponseInFlight.API(key: next.apiKey, version: next.apiVersion)
+        return !responseFilters.contains { $0.changesWhatTheClientGets && $0.wants(api) }
     }
 
     func startStreamed(size: Int32, first: ByteBuffer) {
@@ -473,11 +485,7 @@ final class ProxyConnection: @unchecked Sendable {
         }
         let time = server.now()
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
-        let pending: CorrelationTracker.Pending?
         let match = tracker.responseReceived(correlationId: correlationId)
-        // Triggers judge what the client got (a staged fault included).
-        var clientView = frame
-        defer { evaluateTriggers(clientView, pending: pending, match: match, at: time) }
         // One statistics update per response (a lock on the forwarding path).
         if let p = match.pending {
             server.statistics.exchange(
@@ -487,86 +495,78 @@ final class ProxyConnection: @unchecked Sendable {
             server.statistics.response(bytes: frame.readableBytes)
         }
         switch match {
-        case .inOrder(let p):
-            pending = p
-        case .outOfOrder(let p, let expected):
-            pending = p
+        case .inOrder:
+            break
+        case .outOfOrder(_, let expected):
             recordEvent(
                 kind: "response-order", connectionId: id,
                 message: "response \(correlationId) arrived while \(expected) was still outstanding")
         case .unknown:
-            pending = nil
             recordEvent(
                 kind: "unmatched-response", connectionId: id,
                 message: "response with correlation id \(correlationId) matches no outstanding request")
         }
-        var captured = frame
-        var flags: FrameFlags = []
-        if let pending, !server.configuration.keepCredentials,
-            CredentialRedactor.needsRedaction(apiKey: pending.apiKey, direction: false)
-        {
-            captured = CredentialRedactor.redactResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
-            flags.insert(.redacted)
-        }
-        guard let faults, let pending else {
-            deliver(frame, pending: pending, captured: captured, flags: flags, at: time, forwarded: forwarded)
+        // The filter chain: only the filters that want this API and version see the response.
+        var response = ResponseInFlight(frame: frame, match: match, time: time)
+        let api = response.api
+        for f in responseFilters where !f.afterDelivery && f.wants(api) { f.filter(&response, self) }
+        // Triggers judge what the client got, once it was delivered and captured.
+        defer { for f in responseFilters where f.afterDelivery && f.wants(api) { f.filter(&response, self) } }
+        if let reason = response.closeReason {
+            close(by: .proxy, reason: reason)
             return
         }
-        // A staged fault: the capture holds what the client gets; the event keeps the broker's bytes.
-        let outcome = faults.transform(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion, correlationId: pending.correlationId)
-        clientView = outcome.payload
-        if outcome.changed {
-            server.statistics.fault()
-            recordEvent(
-                kind: .fault, connectionId: id, message: outcome.notes.joined(separator: "; "),
-                attributes: [
-                    .init("correlationId", String(pending.correlationId)), .init("apiKey", String(pending.apiKey)),
-                    .init("apiVersion", String(pending.apiVersion)),
-                ],
-                payload: frame)
-        }
-        if outcome.closeConnection {
-            close(by: .proxy, reason: "fault: " + outcome.notes.joined(separator: "; "))
-            return
-        }
-        let clientCaptured = outcome.changed && !flags.contains(.redacted) ? outcome.payload : captured
-        if let held = heldForReorder {
-            heldForReorder = nil
-            faults.reordered = true
-            server.statistics.fault()
-            recordEvent(
-                kind: .fault, connectionId: id,
-                message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
-                attributes: [.init("correlationId", String(pending.correlationId))])
-            deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
-            deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
-            return
-        }
-        if outcome.holdForReorder && tracker.outstandingCount > 0 {
-            heldForReorder = HeldResponse(payload: outcome.payload, pending: pending, captured: clientCaptured, flags: flags)
-            // If no other response comes soon, send it after all.
-            eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
-                guard let held = heldForReorder else { return }
+        if let faults, let pending = response.pending {
+            if let held = heldForReorder {
                 heldForReorder = nil
-                deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
-                clientChannel.flush()
+                faults.reordered = true
+                server.statistics.fault()
+                recordEvent(
+                    kind: .fault, connectionId: id,
+                    message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
+                    attributes: [.init("correlationId", String(pending.correlationId))])
+                deliver(response, at: time)
+                deliver(held, at: server.now())
+                return
             }
-            return
+            if response.holdForReorder && tracker.outstandingCount > 0 {
+                heldForReorder = HeldResponse(
+                    payload: response.toClient, pending: pending, captured: response.captured, flags: response.flags,
+                    rewrite: response.rewriteAddresses)
+                // If no other response comes soon, send it after all.
+                eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
+                    guard let held = heldForReorder else { return }
+                    heldForReorder = nil
+                    deliver(held, at: server.now())
+                    clientChannel.flush()
+                }
+                return
+            }
         }
-        deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
+        deliver(response, at: time, forwarded: forwarded)
     }
 
-    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when it
-    /// carries any; the capture gets the frame when it is actually sent.
+    private func deliver(_ r: ResponseInFlight, at time: CaptureTimestamp, forwarded: Bool = false) {
+        deliver(
+            r.toClient, pending: r.pending, captured: r.captured, flags: r.flags, at: time, delayMs: r.delayMs,
+            rewrite: r.rewriteAddresses, forwarded: forwarded)
+    }
+
+    private func deliver(_ held: HeldResponse, at time: CaptureTimestamp) {
+        deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: time, rewrite: held.rewrite)
+    }
+
+    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when the
+    /// rewrite filter asked for it; the capture gets the frame when it is actually sent.
     private func deliver(
         _ payload: ByteBuffer, pending: CorrelationTracker.Pending?, captured: ByteBuffer, flags: FrameFlags,
-        at time: CaptureTimestamp, delayMs: Int = 0, forwarded: Bool = false
+        at time: CaptureTimestamp, delayMs: Int = 0, rewrite: Bool, forwarded: Bool = false
     ) {
         if delayMs > 0 {
             responsesBlocked = true
             eventLoop.scheduleTask(in: .milliseconds(Int64(delayMs))) { [self] in
                 responsesBlocked = false
-                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now())
+                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now(), rewrite: rewrite)
                 drainResponses()
             }
             return
@@ -577,9 +577,7 @@ final class ProxyConnection: @unchecked Sendable {
                     time: time, connectionId: id, direction: .response, flags: flags,
                     wireLength: UInt32(payload.readableBytes), payload: captured)))
         if forwarded { return }
-        guard let pending, faults?.rewritesAddresses ?? true,
-            AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion)
-        else {
+        guard rewrite, let pending else {
             write(payload, to: clientChannel)
             return
         }
