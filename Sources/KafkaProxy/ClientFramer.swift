@@ -71,6 +71,9 @@ final class ClientFramer: ChannelInboundHandler {
         }
         if buffer.readableBytes > 0 {
             buffer.discardReadBytes()
+            // Room for the whole frame at once: growing by doubling could hold up to twice what the
+            // budget counts.
+            if needed > 0 { buffer.reserveCapacity(needed) }
             cumulation = buffer
         }
         connection?.bytesRead(from: .client, partialFrame: buffer.readableBytes > 0)

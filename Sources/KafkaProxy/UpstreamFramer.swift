@@ -125,6 +125,9 @@ final class UpstreamFramer: ChannelInboundHandler {
         }
         if buffer.readableBytes > 0 {
             buffer.discardReadBytes()
+            // Room for the whole frame at once: growing by doubling could hold up to twice what the
+            // budget counts.
+            if let declared { buffer.reserveCapacity(declared + 4) }
             cumulation = buffer
         }
         connection.bytesRead(from: .upstream, partialFrame: buffer.readableBytes > 0)
