@@ -11,14 +11,10 @@ public enum AddressRewriter {
         public var to: String
     }
 
-    /// Cheap pre-check on the hot path: only these responses are decoded at all.
+    /// Cheap pre-check on the hot path: only these responses are decoded at all. The list comes from
+    /// the generator (`KafkaAPIs.responseMayCarryEndpoints`), shared with `check`'s I17.
     public static func mayCarryEndpoints(apiKey: Int16, apiVersion: Int16) -> Bool {
-        switch apiKey {
-        case 3, 10, 60, 78, 79: return true
-        case 0: return apiVersion >= 10
-        case 1: return apiVersion >= 16
-        default: return false
-        }
+        KafkaAPIs.responseMayCarryEndpoints(apiKey: apiKey, apiVersion: apiVersion)
     }
 
     /// Real broker endpoints in a decoded response, one per node id (FindCoordinator's "not found"

@@ -1,13 +1,23 @@
 import KafkaProtocol
 import NIOCore
 
-/// Replaces credential-bearing fields (SASL auth bytes, delegation-token HMACs) with a marker before a
-/// frame reaches the capture. The frame still decodes; the marker says what was there.
+/// Replaces credential-bearing fields (SASL auth bytes, delegation-token HMACs, SCRAM salted
+/// passwords, secret config values) with a marker before a frame reaches the capture. The frame still
+/// decodes; the marker says what was there. (The raw tokens of the legacy SASL flow are not Kafka
+/// frames at all: `ProxyConnection` records them as redaction events, without their bytes.)
+///
+/// DescribeUserScramCredentials is not here on purpose: its response carries only mechanisms and
+/// iteration counts, never a salt or a password.
 public enum CredentialRedactor {
     public static let marker = ByteBuffer(string: "KAFKATAPE-REDACTED")
+    /// The marker as a config value (AlterConfigs values are strings).
+    public static let markerString = "KAFKATAPE-REDACTED"
 
-    /// APIs whose requests carry credentials: SaslAuthenticate, RenewDelegationToken, ExpireDelegationToken.
-    static let requestKeys: Set<Int16> = [36, 39, 40]
+    /// APIs whose requests carry credentials: AlterConfigs, SaslAuthenticate, RenewDelegationToken,
+    /// ExpireDelegationToken, IncrementalAlterConfigs (secret config values, e.g. a listener's
+    /// `sasl.jaas.config` or `ssl.keystore.password` set dynamically), AlterUserScramCredentials
+    /// (salts and salted passwords: enough to attempt an offline dictionary attack).
+    static let requestKeys: Set<Int16> = [33, 36, 39, 40, 44, 51]
     /// APIs whose responses carry credentials: SaslAuthenticate, CreateDelegationToken, DescribeDelegationToken.
     static let responseKeys: Set<Int16> = [36, 38, 41]
 
@@ -29,10 +39,47 @@ public enum CredentialRedactor {
         case var m as ExpireDelegationTokenRequest:
             m.hmac = marker
             body = m
+        case var m as AlterUserScramCredentialsRequest:
+            guard !m.upsertions.isEmpty else { return payload }
+            for i in m.upsertions.indices {
+                m.upsertions[i].salt = marker
+                m.upsertions[i].saltedPassword = marker
+            }
+            body = m
+        case var m as AlterConfigsRequest:
+            var changed = false
+            for r in m.resources.indices {
+                for c in m.resources[r].configs.indices where isSecretConfig(m.resources[r].configs[c].name) {
+                    guard m.resources[r].configs[c].value != nil else { continue }
+                    m.resources[r].configs[c].value = markerString
+                    changed = true
+                }
+            }
+            guard changed else { return payload }
+            body = m
+        case var m as IncrementalAlterConfigsRequest:
+            var changed = false
+            for r in m.resources.indices {
+                for c in m.resources[r].configs.indices where isSecretConfig(m.resources[r].configs[c].name) {
+                    guard m.resources[r].configs[c].value != nil else { continue }
+                    m.resources[r].configs[c].value = markerString
+                    changed = true
+                }
+            }
+            guard changed else { return payload }
+            body = m
         default:
             return payload
         }
         return KafkaFrameCodec.encodeRequest(header: decoded.header, body: body)
+    }
+
+    /// Config names whose values are secrets: Kafka's PASSWORD-typed configs (`*.password`,
+    /// `sasl.jaas.config`, `ssl.keystore.key`, ...) and anything named like a secret or credential,
+    /// including per-listener variants (`listener.name.X.sasl.jaas.config`).
+    public static func isSecretConfig(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return ["password", "secret", "jaas.config", "keystore.key", "credential", "private.key", "token"].contains { n.contains($0) }
     }
 
     public static func redactResponse(_ payload: ByteBuffer, apiKey: Int16, apiVersion: Int16) -> ByteBuffer {

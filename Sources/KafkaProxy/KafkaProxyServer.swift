@@ -22,10 +22,18 @@ public final class KafkaProxyServer: Sendable {
     let clock: any CaptureClock
     let logger: Logger
     let state = NIOLockedValueBox(State())
+    /// Bytes all connections hold in incomplete frames (`--max-buffered-bytes`).
+    public let budget: BufferBudget
+    /// `ProxyConnection` objects alive (created, not yet deinitialised): back to zero once every
+    /// connection closed, or something holds on to closed connections.
+    let liveConnectionObjects = NIOLockedValueBox(0)
+    /// Warnings meant for whoever runs the proxy (the CLI prints them on stderr).
+    let onWarning: @Sendable (String) -> Void
 
     struct NodeListener {
-        /// What the broker advertised for the node.
-        var advertised: HostPort
+        /// What the broker advertised for the node (nil: a `--node-port` listener bound at start,
+        /// before any broker named the node).
+        var advertised: HostPort?
         /// Where connections to the node really go (`--upstream-node`, else the advertised address).
         var upstream: HostPort
         var port: Int
@@ -45,11 +53,16 @@ public final class KafkaProxyServer: Sendable {
     /// - Parameters:
     ///   - capture: where frames go; nil forwards without recording (benchmarks: "capture off").
     ///   - group: an event loop group to share; by default the proxy makes one with a thread per core.
+    ///   - onWarning: called (on any thread) with warnings for the person running the proxy, such as a
+    ///     node listener that had to take another port than the documented one.
     public init(
         configuration: ProxyConfiguration, capture: (any ProxyCaptureSink)?, clock: any CaptureClock = SystemCaptureClock(),
-        group: (any EventLoopGroup)? = nil, logger: Logger = Logger(label: "kafkatape.proxy")
+        group: (any EventLoopGroup)? = nil, logger: Logger = Logger(label: "kafkatape.proxy"),
+        onWarning: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.configuration = configuration
+        self.onWarning = onWarning
+        budget = BufferBudget(limit: configuration.maxBufferedBytes)
         self.capture = capture
         self.clock = clock
         self.logger = logger
@@ -73,7 +86,9 @@ public final class KafkaProxyServer: Sendable {
 
     public var activeConnections: Int { state.withLockedValue { $0.connections.count } }
 
-    /// Binds the bootstrap listener.
+    /// Binds the bootstrap listener, and the listener of every node given an explicit port
+    /// (`--node-port`): a port asked for by name that cannot be had fails the start
+    /// (`NodeListenerError`), instead of a client later being sent past the proxy.
     public func start() async throws {
         capture?.setWritabilityHandler { [weak self] in self?.captureBecameWritable() }
         let channel = try await makeListener(host: configuration.listen.host, port: configuration.listen.port, nodeId: nil)
@@ -82,6 +97,21 @@ public final class KafkaProxyServer: Sendable {
         state.withLockedValue {
             $0.bootstrapChannel = channel
             $0.bootstrapPort = port
+        }
+        for (nodeId, nodePort) in configuration.nodePorts.sorted(by: { $0.key < $1.key }) {
+            do {
+                let listener = try await makeListener(host: configuration.listen.host, port: nodePort, nodeId: nodeId).get()
+                let bound = listener.localAddress?.port ?? nodePort
+                let upstream = configuration.upstreamNodes.address(forNode: nodeId) ?? configuration.upstream
+                state.withLockedValue {
+                    $0.nodes[nodeId] = NodeListener(
+                        advertised: nil, upstream: upstream, port: bound, channel: listener,
+                        ready: listener.eventLoop.makeSucceededFuture(bound))
+                }
+            } catch {
+                await stop()
+                throw NodeListenerError(nodeId: nodeId, port: nodePort, underlying: "\(error)")
+            }
         }
         logger.info("listening", metadata: ["address": "\(configuration.listen.host):\(port)", "upstream": "\(configuration.upstream)"])
     }
@@ -117,8 +147,7 @@ public final class KafkaProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let connection = self.registerConnection(client: channel, nodeId: nodeId)
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrame)))
+                    try channel.pipeline.syncOperations.addHandler(ClientFramer(connection: connection, maxFrameBytes: maxFrame))
                     try channel.pipeline.syncOperations.addHandler(ProxySideHandler(connection: connection, side: .client))
                 }
             }
@@ -140,6 +169,10 @@ public final class KafkaProxyServer: Sendable {
     func connectionFinished(_ id: UInt64) {
         state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
     }
+
+    func connectionObjectCreated() { liveConnectionObjects.withLockedValue { $0 += 1 } }
+
+    func connectionObjectReleased() { liveConnectionObjects.withLockedValue { $0 -= 1 } }
 
     /// Where a connection accepted on the listener for `nodeId` (nil: bootstrap) should go.
     func upstreamAddress(nodeId: Int32?) -> HostPort {
@@ -179,29 +212,46 @@ public final class KafkaProxyServer: Sendable {
             if changed { recordMapping(nodeId: endpoint.nodeId, advertised: advertised, upstream: upstream, proxyPort: port) }
             return ready.hop(to: eventLoop)
         case .bind(let port, let promise):
-            makeListener(host: configuration.listen.host, port: port, nodeId: endpoint.nodeId).whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    let bound = channel.localAddress?.port ?? port
-                    let stopping: Bool = self.state.withLockedValue {
-                        $0.nodes[endpoint.nodeId]?.channel = channel
-                        $0.nodes[endpoint.nodeId]?.port = bound
-                        return $0.stopping
-                    }
-                    if stopping { channel.close(promise: nil) }
-                    self.recordMapping(nodeId: endpoint.nodeId, advertised: advertised, upstream: upstream, proxyPort: bound)
-                    self.logger.info(
-                        "node listener", metadata: ["node": "\(endpoint.nodeId)", "port": "\(bound)", "upstream": "\(upstream)"])
-                    promise.succeed(bound)
-                case .failure(let error):
-                    _ = self.state.withLockedValue { $0.nodes.removeValue(forKey: endpoint.nodeId) }
-                    self.recordEvent(
-                        kind: .upstreamUnreachable, connectionId: nil,
-                        message: "could not listen for node \(endpoint.nodeId) on port \(port): \(error)")
-                    promise.fail(error)
-                }
-            }
+            bindNodeListener(endpoint.nodeId, port: port, advertised: advertised, upstream: upstream, promise: promise)
             return promise.futureResult.hop(to: eventLoop)
+        }
+    }
+
+    /// Binds a node's listener on `port`. A port that is taken must not let the client bypass the
+    /// proxy: the listener falls back to a free port, with a warning and a `node-port-fallback` event.
+    /// Only when no port at all can be had does the node stay unmapped, loudly.
+    private func bindNodeListener(
+        _ nodeId: Int32, port: Int, advertised: HostPort, upstream: HostPort, promise: EventLoopPromise<Int>
+    ) {
+        makeListener(host: configuration.listen.host, port: port, nodeId: nodeId).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                let bound = channel.localAddress?.port ?? port
+                let stopping: Bool = self.state.withLockedValue {
+                    $0.nodes[nodeId]?.channel = channel
+                    $0.nodes[nodeId]?.port = bound
+                    return $0.stopping
+                }
+                if stopping { channel.close(promise: nil) }
+                self.recordMapping(nodeId: nodeId, advertised: advertised, upstream: upstream, proxyPort: bound)
+                self.logger.info("node listener", metadata: ["node": "\(nodeId)", "port": "\(bound)", "upstream": "\(upstream)"])
+                promise.succeed(bound)
+            case .failure(let error) where port != 0:
+                let message =
+                    "cannot listen for node \(nodeId) on port \(port) (\(error)); using a free port instead: clients reach node \(nodeId) at the port in the capture's address mapping and the rewritten answers"
+                self.onWarning("warning: " + message)
+                self.recordEvent(
+                    kind: "node-port-fallback", connectionId: nil, message: message,
+                    attributes: [.init("node", "\(nodeId)"), .init("wantedPort", "\(port)"), .init("error", "\(error)")])
+                self.bindNodeListener(nodeId, port: 0, advertised: advertised, upstream: upstream, promise: promise)
+            case .failure(let error):
+                _ = self.state.withLockedValue { $0.nodes.removeValue(forKey: nodeId) }
+                let message =
+                    "cannot listen for node \(nodeId) on any port (\(error)): its address is not rewritten and clients will reach it directly, unrecorded"
+                self.onWarning("error: " + message)
+                self.recordEvent(kind: .upstreamUnreachable, connectionId: nil, message: message)
+                promise.fail(error)
+            }
         }
     }
 

@@ -27,13 +27,34 @@ public struct ProxyConfiguration: Sendable {
     public var triggers: [FlightTrigger]
     /// TLS to clients and/or to the upstream.
     public var tls: ProxyTLS
+    /// Bytes all connections together may hold in incomplete frames (`--max-buffered-bytes`, 0: no
+    /// limit); a frame that does not fit is refused and its connection closed, with an event.
+    public var maxBufferedBytes: Int
+    /// A frame whose first byte arrived must be complete within this many milliseconds
+    /// (`--frame-timeout`, nil: never), or the connection is closed with an event.
+    public var frameTimeoutMs: Int64?
+    /// A connection with no bytes either way for this many milliseconds is closed with an event
+    /// (`--idle-timeout`, nil: never).
+    public var idleTimeoutMs: Int64?
+
+    /// 30 s: Kafka clients' `request.timeout.ms` default. A client that has not finished sending a
+    /// request by then has given up on it; a frame stuck that long only pins memory and a socket.
+    public static let defaultFrameTimeoutMs: Int64 = 30_000
+    /// 10 min: the broker's `connections.max.idle.ms` default, so the proxy never closes a connection
+    /// the broker would have kept (clients use 9 min, closing first on their side).
+    public static let defaultIdleTimeoutMs: Int64 = 600_000
 
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
         upstreamNodes: NodeAddressMap = NodeAddressMap(), keepCredentials: Bool = false, connectTimeoutMs: Int64 = 10_000, faults: [ProxyFault] = [], seed: UInt64 = 0,
-        ringBytes: Int? = nil, triggers: [FlightTrigger] = [], tls: ProxyTLS = ProxyTLS()
+        ringBytes: Int? = nil, triggers: [FlightTrigger] = [], tls: ProxyTLS = ProxyTLS(),
+        maxBufferedBytes: Int = BufferBudget.defaultLimit, frameTimeoutMs: Int64? = ProxyConfiguration.defaultFrameTimeoutMs,
+        idleTimeoutMs: Int64? = ProxyConfiguration.defaultIdleTimeoutMs
     ) {
+        self.maxBufferedBytes = maxBufferedBytes
+        self.frameTimeoutMs = frameTimeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
         self.tls = tls
         self.ringBytes = ringBytes
         self.triggers = triggers
@@ -56,13 +77,15 @@ public struct ProxyConfiguration: Sendable {
     }
 
     /// The proxy port for node `nodeId` when the bootstrap listens on `bootstrapPort`: an explicit
-    /// `nodePorts` entry, else `bootstrapPort + 1 + nodeId` for small non-negative ids, else nil
-    /// (allocate the next free port). With an ephemeral bootstrap (port 0) node ports are ephemeral too.
+    /// `nodePorts` entry, else `bootstrapPort + 1 + nodeId` for every non-negative id that fits below
+    /// 65536 (one-to-one, so two nodes never want the same derived port; Kafka's auto-assigned ids,
+    /// 1001 and up, land 1002 ports above the bootstrap), else nil: a free port, announced with a
+    /// warning. With an ephemeral bootstrap (port 0) node ports are ephemeral too.
     public func derivedNodePort(nodeId: Int32, bootstrapPort: Int) -> Int? {
         if let p = nodePorts[nodeId] { return p }
         if listen.port == 0 { return 0 }
+        guard nodeId >= 0 else { return nil }
         let candidate = bootstrapPort + 1 + Int(nodeId)
-        if nodeId >= 0 && nodeId < 1000 && candidate <= 65535 { return candidate }
-        return nil
+        return candidate <= 65535 ? candidate : nil
     }
 }

@@ -9,8 +9,13 @@ import NIOPosix
 /// same loop), which is why the class can be `@unchecked Sendable`: it is only ever touched there.
 /// Reading from a side is allowed only while the other side is writable and the capture keeps up,
 /// so a slow peer or a slow disk slows the whole path instead of buffering without bound.
+///
+/// What state the connection is in (connecting, forwarding, in the legacy SASL token exchange,
+/// closed) and when it times out is decided by `ProxyConnectionStateMachine`; this class does the I/O
+/// its actions ask for. The handlers on both channels let go of it in `handlerRemoved`, and the
+/// server's table drops it when the client channel closes: nothing of a closed connection stays.
 final class ProxyConnection: @unchecked Sendable {
-    enum Side { case client, upstream }
+    typealias Side = ProxyConnectionStateMachine.Side
 
     let id: UInt64
     let server: KafkaProxyServer
@@ -20,8 +25,10 @@ final class ProxyConnection: @unchecked Sendable {
     var upstreamChannel: (any Channel)?
     var clientHandler: ProxySideHandler?
     var upstreamHandler: ProxySideHandler?
+    var machine: ProxyConnectionStateMachine
     var tracker = CorrelationTracker()
-    var closing = false
+    /// The one timer (frame completion and idle deadlines), re-armed as the state machine says.
+    var timer: Scheduled<Void>?
     /// Responses waiting while an earlier one is held (a new node listener is being bound, or a fault
     /// delays it): they go out in order once it is sent.
     var responseQueue = CircularBuffer<ByteBuffer>()
@@ -37,9 +44,16 @@ final class ProxyConnection: @unchecked Sendable {
         var pending: CorrelationTracker.Pending?
         var captured: ByteBuffer
         var flags: FrameFlags
+        var rewrite: Bool
     }
 
+    /// The response filters, in order (see `ResponseFilter`); built once from the configuration.
+    let responseFilters: [any ResponseFilter]
+
     var closeFuture: EventLoopFuture<Void> { clientChannel.closeFuture }
+
+    /// True once the connection is closing or closed.
+    var closing: Bool { machine.isClosed }
 
     init(id: UInt64, server: KafkaProxyServer, client: any Channel, nodeId: Int32?) {
         self.id = id
@@ -49,13 +63,30 @@ final class ProxyConnection: @unchecked Sendable {
         self.nodeId = nodeId
         self.upstreamAddress = server.upstreamAddress(nodeId: nodeId)
         let config = server.configuration
+        machine = ProxyConnectionStateMachine(
+            timeouts: .init(
+                frameNs: config.frameTimeoutMs.map { UInt64(max(0, $0)) * 1_000_000 },
+                idleNs: config.idleTimeoutMs.map { UInt64(max(0, $0)) * 1_000_000 }),
+            now: NIODeadline.now().uptimeNanoseconds)
         flight = config.ringBytes.map { FlightRecorder(ringBytes: $0) }
-        faults = config.faults.isEmpty
+        let faults = config.faults.isEmpty
             ? nil : FaultInjector(faults: config.faults, shared: server.faultState, seed: config.seed, connectionId: id)
+        self.faults = faults
+        var filters: [any ResponseFilter] = []
+        if !config.keepCredentials { filters.append(RedactionFilter()) }
+        if let faults { filters.append(FaultFilter(faults: faults)) }
+        if faults?.rewritesAddresses ?? true { filters.append(RewriteFilter()) }
+        if config.ringBytes != nil { filters.append(TriggerFilter()) }
+        responseFilters = filters
+        server.connectionObjectCreated()
         client.closeFuture.whenComplete { [server, id] _ in
             server.statistics.connectionClosed()
             server.connectionFinished(id)
         }
+    }
+
+    deinit {
+        server.connectionObjectReleased()
     }
 
     // MARK: Capture
@@ -137,6 +168,7 @@ final class ProxyConnection: @unchecked Sendable {
     // MARK: Lifecycle
 
     func clientActive() {
+        guard case .connectUpstream = machine.clientActive() else { return }
         let listener = clientChannel.localAddress.map(Self.describe) ?? "?"
         record(
             .connectionOpened(
@@ -162,44 +194,59 @@ final class ProxyConnection: @unchecked Sendable {
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
-                    if closing {
+                    switch machine.upstreamConnected(at: NIODeadline.now().uptimeNanoseconds) {
+                    case .startForwarding(let at):
+                        upstreamChannel = channel
+                        if let at { schedule(at) }
+                        resumeReadingNow()
+                    case .closeLateUpstream, .none, .connectUpstream, .close:
                         channel.close(promise: nil)
-                        return
                     }
-                    upstreamChannel = channel
-                    resumeReadingNow()
                 case .failure(let error):
                     server.statistics.upstreamFailure()
                     recordEvent(
                         kind: .upstreamUnreachable, connectionId: id,
                         message: "cannot connect to upstream \(upstreamAddress): \(error)")
                     server.logger.warning("upstream unreachable", metadata: ["upstream": "\(upstreamAddress)", "error": "\(error)"])
-                    close(by: .proxy, reason: "upstream \(upstreamAddress) unreachable")
+                    perform(machine.upstreamConnectFailed("upstream \(upstreamAddress) unreachable"))
                 }
             }
     }
 
     func sideClosed(_ side: Side) {
-        switch side {
-        case .client: close(by: .client, reason: "client closed the connection")
-        case .upstream: close(by: .broker, reason: "broker closed the connection")
-        }
+        perform(machine.sideClosed(side))
     }
 
     func closeFromProxy(reason: String) {
         eventLoop.execute { self.close(by: .proxy, reason: reason) }
     }
 
-    func close(by closer: ConnectionCloser, reason: String) {
-        guard !closing else { return }
-        closing = true
-        if closer != .client, server.configuration.triggers.contains(.disconnect) {
-            fireTrigger(.disconnect, "closed by \(closer): \(reason)")
+    func close(by closer: ConnectionCloser, reason: String, event: EventRecord.Kind? = nil) {
+        perform(machine.close(.init(by: closer, reason: reason, event: event)))
+    }
+
+    private func perform(_ action: ProxyConnectionStateMachine.LifecycleAction) {
+        switch action {
+        case .none, .connectUpstream, .startForwarding, .closeLateUpstream:
+            break
+        case .close(let closing):
+            performClose(closing)
         }
-        var why = reason
+    }
+
+    private func performClose(_ closing: ProxyConnectionStateMachine.Closing) {
+        timer?.cancel()
+        timer = nil
+        if let kind = closing.event {
+            recordEvent(kind: kind, connectionId: id, message: closing.reason)
+        }
+        if closing.by != .client, server.configuration.triggers.contains(.disconnect) {
+            fireTrigger(.disconnect, "closed by \(closing.by): \(closing.reason)")
+        }
+        var why = closing.reason
         if tracker.outstandingCount > 0 { why += "; \(tracker.outstandingCount) request(s) unanswered" }
         record(
-            .connectionClosed(ConnectionClosedRecord(time: server.now(), connectionId: id, closedBy: closer, reason: why)))
+            .connectionClosed(ConnectionClosedRecord(time: server.now(), connectionId: id, closedBy: closing.by, reason: why)))
         // Deliver what was already forwarded, then close both sides.
         if let upstreamChannel {
             upstreamChannel.flush()
@@ -207,6 +254,17 @@ final class ProxyConnection: @unchecked Sendable {
         }
         clientChannel.flush()
         clientChannel.close(promise: nil)
+    }
+
+    /// A handler leaves its pipeline (its channel closed): drop every reference to it and its channel.
+    func handlerRemoved(_ side: Side) {
+        switch side {
+        case .client:
+            clientHandler = nil
+        case .upstream:
+            upstreamHandler = nil
+            upstreamChannel = nil
+        }
     }
 
     func failed(_ side: Side, _ error: any Error) {
@@ -221,6 +279,62 @@ final class ProxyConnection: @unchecked Sendable {
             return
         }
         close(by: side == .client ? .client : .broker, reason: "\(side == .client ? "client" : "broker") error: \(error)")
+    }
+
+    // MARK: Budget and deadlines
+
+    /// A framer wants to hold an incomplete frame of `bytes`; when the proxy-wide budget cannot take
+    /// it, the frame is refused: an event says why, and the connection closes.
+    func reserveBuffered(_ bytes: Int, side: Side) -> Bool {
+        guard !closing else { return false }
+        if server.budget.reserve(bytes) { return true }
+        let who = side == .client ? "client" : "broker"
+        let budget = server.budget
+        recordEvent(
+            kind: "frame-refused", connectionId: id,
+            message: "\(who) announced a frame of \(bytes - 4) bytes; only \(max(0, budget.limit - budget.reserved)) of the \(budget.limit) bytes of --max-buffered-bytes are left",
+            attributes: [
+                .init("side", who), .init("declaredSize", String(bytes - 4)), .init("bufferedBytes", String(budget.reserved)),
+                .init("maxBufferedBytes", String(budget.limit)),
+            ])
+        server.logger.warning("frame refused: buffer budget", metadata: ["connection": "\(id)", "side": "\(who)", "size": "\(bytes - 4)"])
+        close(by: .proxy, reason: "\(who) frame of \(bytes - 4) bytes exceeds the remaining --max-buffered-bytes")
+        return false
+    }
+
+    func releaseBuffered(_ bytes: Int) {
+        server.budget.release(bytes)
+    }
+
+    /// A framer read bytes from `side`; `partialFrame` when an incomplete frame is left buffered.
+    func bytesRead(from side: Side, partialFrame: Bool) {
+        apply(machine.bytesRead(from: side, at: NIODeadline.now().uptimeNanoseconds, partialFrame: partialFrame))
+    }
+
+    private func apply(_ action: ProxyConnectionStateMachine.TimerAction) {
+        switch action {
+        case .none: break
+        case .schedule(let at): schedule(at)
+        case .close(let closing): performClose(closing)
+        }
+    }
+
+    private func schedule(_ atNs: UInt64) {
+        timer?.cancel()
+        timer = eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(atNs)) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        let paused: (Side) -> Bool = { [clientHandler, upstreamHandler] side in
+            switch side {
+            case .client: return clientHandler?.pendingRead ?? false
+            case .upstream: return upstreamHandler?.pendingRead ?? false
+            }
+        }
+        apply(machine.timerFired(at: NIODeadline.now().uptimeNanoseconds, readingPaused: paused))
     }
 
     // MARK: Backpressure
@@ -263,6 +377,11 @@ final class ProxyConnection: @unchecked Sendable {
     // MARK: Frames
 
     func frameFromClient(_ frame: ByteBuffer) {
+        if machine.clientFrame(frame) == .saslToken {
+            saslToken(frame, fromClient: true)
+            if let upstreamChannel { write(frame, to: upstreamChannel) }
+            return
+        }
         let time = server.now()
         let prefix = KafkaRequestPrefix(payload: frame)
         var payload = frame
@@ -270,8 +389,12 @@ final class ProxyConnection: @unchecked Sendable {
         if let prefix, !server.configuration.keepCredentials,
             CredentialRedactor.needsRedaction(apiKey: prefix.apiKey, direction: true)
         {
-            payload = CredentialRedactor.redactRequest(frame)
-            flags.insert(.redacted)
+            // AlterConfigs without a secret value comes back unchanged: not marked redacted.
+            let redacted = CredentialRedactor.redactRequest(frame)
+            if redacted != frame {
+                payload = redacted
+                flags.insert(.redacted)
+            }
         }
         record(
             .frame(
@@ -309,13 +432,14 @@ final class ProxyConnection: @unchecked Sendable {
     // MARK: Cut-through
 
     /// Whether the response with this correlation id, whose first bytes just arrived, may be sent on
-    /// as it arrives: it is the next one expected, nothing is held back before it, no fault may change
-    /// it and it carries no broker addresses to rewrite.
+    /// as it arrives: it is the next one expected, nothing is held back before it, and no filter that
+    /// changes what the client gets wants it (no fault staged, no broker addresses to rewrite).
     func mayCutThrough(correlationId: Int32) -> Bool {
-        guard !closing, faults == nil, !responsesBlocked, responseQueue.isEmpty, heldForReorder == nil,
+        guard !closing, !machine.inSaslTokenExchange, faults == nil, !responsesBlocked, responseQueue.isEmpty, heldForReorder == nil,
             let next = tracker.outstandingRequests.first, next.correlationId == correlationId
         else { return false }
-        return !AddressRewriter.mayCarryEndpoints(apiKey: next.apiKey, apiVersion: next.apiVersion)
+        let api = ResponseInFlight.API(key: next.apiKey, version: next.apiVersion)
+        return !responseFilters.contains { $0.changesWhatTheClientGets && $0.wants(api) }
     }
 
     func startStreamed(size: Int32, first: ByteBuffer) {
@@ -339,14 +463,29 @@ final class ProxyConnection: @unchecked Sendable {
             attributes: [.init("side", "broker"), .init("receivedBytes", String(received)), .init("missingBytes", String(missing))])
     }
 
+    /// A raw SASL token of the legacy flow (no Kafka header): forwarded untouched, and recorded as a
+    /// redaction event without its bytes (with them under `--keep-credentials`), never as a frame that
+    /// readers would try to decode as Kafka.
+    private func saslToken(_ frame: ByteBuffer, fromClient: Bool) {
+        let who = fromClient ? "client" : "broker"
+        let keep = server.configuration.keepCredentials
+        recordEvent(
+            kind: .redaction, connectionId: id,
+            message: "legacy SASL token from the \(who) (\(frame.readableBytes) bytes, after SaslHandshake v0)"
+                + (keep ? "" : "; forwarded, not recorded"),
+            attributes: [.init("side", who), .init("saslToken", String(frame.readableBytes))],
+            payload: keep ? frame : nil)
+    }
+
     private func processResponse(_ frame: ByteBuffer, forwarded: Bool = false) {
+        if machine.brokerFrame(frame) == .saslToken {
+            saslToken(frame, fromClient: false)
+            if !forwarded { write(frame, to: clientChannel) }
+            return
+        }
         let time = server.now()
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
-        let pending: CorrelationTracker.Pending?
         let match = tracker.responseReceived(correlationId: correlationId)
-        // Triggers judge what the client got (a staged fault included).
-        var clientView = frame
-        defer { evaluateTriggers(clientView, pending: pending, match: match, at: time) }
         // One statistics update per response (a lock on the forwarding path).
         if let p = match.pending {
             server.statistics.exchange(
@@ -356,86 +495,78 @@ final class ProxyConnection: @unchecked Sendable {
             server.statistics.response(bytes: frame.readableBytes)
         }
         switch match {
-        case .inOrder(let p):
-            pending = p
-        case .outOfOrder(let p, let expected):
-            pending = p
+        case .inOrder:
+            break
+        case .outOfOrder(_, let expected):
             recordEvent(
                 kind: "response-order", connectionId: id,
                 message: "response \(correlationId) arrived while \(expected) was still outstanding")
         case .unknown:
-            pending = nil
             recordEvent(
                 kind: "unmatched-response", connectionId: id,
                 message: "response with correlation id \(correlationId) matches no outstanding request")
         }
-        var captured = frame
-        var flags: FrameFlags = []
-        if let pending, !server.configuration.keepCredentials,
-            CredentialRedactor.needsRedaction(apiKey: pending.apiKey, direction: false)
-        {
-            captured = CredentialRedactor.redactResponse(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion)
-            flags.insert(.redacted)
-        }
-        guard let faults, let pending else {
-            deliver(frame, pending: pending, captured: captured, flags: flags, at: time, forwarded: forwarded)
+        // The filter chain: only the filters that want this API and version see the response.
+        var response = ResponseInFlight(frame: frame, match: match, time: time)
+        let api = response.api
+        for f in responseFilters where !f.afterDelivery && f.wants(api) { f.filter(&response, self) }
+        // Triggers judge what the client got, once it was delivered and captured.
+        defer { for f in responseFilters where f.afterDelivery && f.wants(api) { f.filter(&response, self) } }
+        if let reason = response.closeReason {
+            close(by: .proxy, reason: reason)
             return
         }
-        // A staged fault: the capture holds what the client gets; the event keeps the broker's bytes.
-        let outcome = faults.transform(frame, apiKey: pending.apiKey, apiVersion: pending.apiVersion, correlationId: pending.correlationId)
-        clientView = outcome.payload
-        if outcome.changed {
-            server.statistics.fault()
-            recordEvent(
-                kind: .fault, connectionId: id, message: outcome.notes.joined(separator: "; "),
-                attributes: [
-                    .init("correlationId", String(pending.correlationId)), .init("apiKey", String(pending.apiKey)),
-                    .init("apiVersion", String(pending.apiVersion)),
-                ],
-                payload: frame)
-        }
-        if outcome.closeConnection {
-            close(by: .proxy, reason: "fault: " + outcome.notes.joined(separator: "; "))
-            return
-        }
-        let clientCaptured = outcome.changed && !flags.contains(.redacted) ? outcome.payload : captured
-        if let held = heldForReorder {
-            heldForReorder = nil
-            faults.reordered = true
-            server.statistics.fault()
-            recordEvent(
-                kind: .fault, connectionId: id,
-                message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
-                attributes: [.init("correlationId", String(pending.correlationId))])
-            deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
-            deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
-            return
-        }
-        if outcome.holdForReorder && tracker.outstandingCount > 0 {
-            heldForReorder = HeldResponse(payload: outcome.payload, pending: pending, captured: clientCaptured, flags: flags)
-            // If no other response comes soon, send it after all.
-            eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
-                guard let held = heldForReorder else { return }
+        if let faults, let pending = response.pending {
+            if let held = heldForReorder {
                 heldForReorder = nil
-                deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: server.now())
-                clientChannel.flush()
+                faults.reordered = true
+                server.statistics.fault()
+                recordEvent(
+                    kind: .fault, connectionId: id,
+                    message: "reorder-responses: response \(pending.correlationId) sent before \(held.pending?.correlationId ?? -1)",
+                    attributes: [.init("correlationId", String(pending.correlationId))])
+                deliver(response, at: time)
+                deliver(held, at: server.now())
+                return
             }
-            return
+            if response.holdForReorder && tracker.outstandingCount > 0 {
+                heldForReorder = HeldResponse(
+                    payload: response.toClient, pending: pending, captured: response.captured, flags: response.flags,
+                    rewrite: response.rewriteAddresses)
+                // If no other response comes soon, send it after all.
+                eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
+                    guard let held = heldForReorder else { return }
+                    heldForReorder = nil
+                    deliver(held, at: server.now())
+                    clientChannel.flush()
+                }
+                return
+            }
         }
-        deliver(outcome.payload, pending: pending, captured: clientCaptured, flags: flags, at: time, delayMs: outcome.delayMs)
+        deliver(response, at: time, forwarded: forwarded)
     }
 
-    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when it
-    /// carries any; the capture gets the frame when it is actually sent.
+    private func deliver(_ r: ResponseInFlight, at time: CaptureTimestamp, forwarded: Bool = false) {
+        deliver(
+            r.toClient, pending: r.pending, captured: r.captured, flags: r.flags, at: time, delayMs: r.delayMs,
+            rewrite: r.rewriteAddresses, forwarded: forwarded)
+    }
+
+    private func deliver(_ held: HeldResponse, at time: CaptureTimestamp) {
+        deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: time, rewrite: held.rewrite)
+    }
+
+    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when the
+    /// rewrite filter asked for it; the capture gets the frame when it is actually sent.
     private func deliver(
         _ payload: ByteBuffer, pending: CorrelationTracker.Pending?, captured: ByteBuffer, flags: FrameFlags,
-        at time: CaptureTimestamp, delayMs: Int = 0, forwarded: Bool = false
+        at time: CaptureTimestamp, delayMs: Int = 0, rewrite: Bool, forwarded: Bool = false
     ) {
         if delayMs > 0 {
             responsesBlocked = true
             eventLoop.scheduleTask(in: .milliseconds(Int64(delayMs))) { [self] in
                 responsesBlocked = false
-                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now())
+                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now(), rewrite: rewrite)
                 drainResponses()
             }
             return
@@ -446,9 +577,7 @@ final class ProxyConnection: @unchecked Sendable {
                     time: time, connectionId: id, direction: .response, flags: flags,
                     wireLength: UInt32(payload.readableBytes), payload: captured)))
         if forwarded { return }
-        guard let pending, faults?.rewritesAddresses ?? true,
-            AddressRewriter.mayCarryEndpoints(apiKey: pending.apiKey, apiVersion: pending.apiVersion)
-        else {
+        guard rewrite, let pending else {
             write(payload, to: clientChannel)
             return
         }
@@ -543,14 +672,16 @@ final class ProxyConnection: @unchecked Sendable {
     }
 }
 
-/// Sits at the end of each side's pipeline, after the frame decoder: hands frames to the connection
-/// and holds back `read()` while the connection says the other side cannot take more.
+/// Sits at the end of each side's pipeline, after the framer: hands frames to the connection and
+/// holds back `read()` while the connection says the other side cannot take more. Like
+/// swift-nio-examples' GlueHandler it drops the connection (and the connection drops it) in
+/// `handlerRemoved`, which breaks the connection <-> handler cycle once the channel is gone.
 final class ProxySideHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    let connection: ProxyConnection
+    private(set) var connection: ProxyConnection?
     let side: ProxyConnection.Side
     var context: ChannelHandlerContext?
     var pendingRead = false
@@ -563,48 +694,50 @@ final class ProxySideHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         switch side {
-        case .client: connection.clientHandler = self
-        case .upstream: connection.upstreamHandler = self
+        case .client: connection?.clientHandler = self
+        case .upstream: connection?.upstreamHandler = self
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        connection?.handlerRemoved(side)
+        connection = nil
         self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if side == .client { connection.clientActive() }
+        if side == .client { connection?.clientActive() }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch side {
-        case .client: connection.frameFromClient(frame)
-        case .upstream: connection.frameFromUpstream(frame)
+        case .client: connection?.frameFromClient(frame)
+        case .upstream: connection?.frameFromUpstream(frame)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        connection.readComplete(side)
+        connection?.readComplete(side)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.sideClosed(side)
+        connection?.sideClosed(side)
         context.fireChannelInactive()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { connection.writabilityChanged(side) }
+        if context.channel.isWritable { connection?.writabilityChanged(side) }
         context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        connection.failed(side, error)
+        connection?.failed(side, error)
     }
 
     func read(context: ChannelHandlerContext) {
-        if connection.mayRead(side) {
+        if connection?.mayRead(side) ?? true {
             context.read()
         } else {
             pendingRead = true
@@ -612,7 +745,7 @@ final class ProxySideHandler: ChannelDuplexHandler {
     }
 
     func resumeIfAllowed() {
-        guard pendingRead, let context, connection.mayRead(side) else { return }
+        guard pendingRead, let context, connection?.mayRead(side) == true else { return }
         pendingRead = false
         context.read()
     }

@@ -104,12 +104,30 @@ func captureBench() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkatape-bench-\(getpid())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    for (count, size) in [(200_000, 1024), (20_000, 16_384)] {
+    for (count, size) in [(200_000, 256), (200_000, 1024), (50_000, 4096), (20_000, 16_384), (8_000, 65_536), (2_000, 1 << 20)] {
         let path = dir.appendingPathComponent("w-\(size).ktape").path
-        let r = try CaptureWriter.benchmarkWrite(records: count, payloadBytes: size, path: path)
-        print(String(format: "write %6d x %5d B frames: %8.0f MB/s (fsync included)", count, size, Double(r.bytes) / r.seconds / 1e6))
+        // Side by side, alternating, best of three: each payload copied into the write buffer, then
+        // written in place with writev.
+        // The payloads either one hot buffer, or spread over 256 MiB of distinct ones (cold, like a
+        // proxy's: fresh from sockets).
+        for (label, distinct) in [("hot ", 0), ("cold", 256 << 20)] {
+            var copy = 0.0
+            var vectored = 0.0
+            for _ in 0..<3 {
+                let c = try CaptureWriter.benchmarkWrite(
+                    records: count, payloadBytes: size, path: path, vectoredMinPayload: nil, distinctPayloadBytes: distinct)
+                copy = max(copy, Double(c.bytes) / c.seconds / 1e6)
+                let v = try CaptureWriter.benchmarkWrite(
+                    records: count, payloadBytes: size, path: path, vectoredMinPayload: 1, distinctPayloadBytes: distinct)
+                vectored = max(vectored, Double(v.bytes) / v.seconds / 1e6)
+            }
+            print(
+                String(
+                    format: "write %6d x %7d B frames, %@ payloads: copy %6.0f MB/s, writev %6.0f MB/s (%.2fx; fsync included)",
+                    count, size, label, copy, vectored, vectored / copy))
+        }
         let rr = try CaptureReader.benchmarkRead(path: path)
-        print(String(format: "read  %6d x %5d B frames: %8.0f MB/s", rr.records, size, Double(rr.bytes) / rr.seconds / 1e6))
+        print(String(format: "read  %6d x %7d B frames: %8.0f MB/s", rr.records, size, Double(rr.bytes) / rr.seconds / 1e6))
     }
 }
 

@@ -13,13 +13,23 @@ extension KafkaTape {
             discussion: """
                 Point the client's bootstrap servers at --listen. Broker addresses in Metadata, FindCoordinator \
                 and DescribeCluster answers are rewritten so every connection keeps going through the proxy: \
-                upstream node N gets its own listener on --listen's port + 1 + N (or --node-port N=PORT).
+                upstream node N gets its own listener on --listen's port + 1 + N for every node id N >= 0 whose \
+                port fits (Kafka's auto-assigned ids 1001, 1002, ... are 1002, 1003, ... above --listen's port), or \
+                --node-port N=PORT. A derived port that is taken, or a node id without one, gets a free port with a \
+                warning on stderr and a node-port-fallback event; a --node-port that cannot be bound stops the start \
+                (exit 2).
                 The capture stores what the broker actually sent; rewrites are recorded separately.
                 --upstream-node NODE=HOST:PORT connects to a node somewhere else than where the broker says (the \
                 capture keeps both: the advertised address in the node's mapping, the one used in each connection and \
                 an upstream-override event).
                 Runs until SIGINT or SIGTERM, then flushes the capture and prints a summary.
-                SASL and delegation-token payloads are redacted in the capture unless --keep-credentials.
+                SASL and delegation-token payloads, the raw tokens of the legacy SASL flow (SaslHandshake v0) and \
+                AlterUserScramCredentials salts and salted passwords are redacted in the capture unless --keep-credentials.
+                Resource bounds: frames still incomplete hold their declared size of --max-buffered-bytes (default \
+                256 MiB across all connections; a frame that does not fit is refused and its connection closed); a \
+                frame must complete within --frame-timeout seconds (default 30, Kafka clients' request.timeout.ms); a \
+                connection with no bytes either way for --idle-timeout seconds (default 600, the broker's \
+                connections.max.idle.ms) is closed. Each of these closes is an event in the capture.
                 """)
 
         @Option(help: "Address clients connect to (the bootstrap listener). Loopback unless told otherwise.")
@@ -39,6 +49,15 @@ extension KafkaTape {
 
         @Option(help: "Largest frame accepted from either side, in bytes; a larger size prefix disconnects the sender.")
         var maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes
+
+        @Option(help: "Bytes all connections together may hold in incomplete frames (0: no limit). A frame that does not fit in what is left is refused and its connection closed, with a frame-refused event.")
+        var maxBufferedBytes: Int = BufferBudget.defaultLimit
+
+        @Option(help: "Seconds a frame may take from its first byte to its last (0: no limit); a slower sender is disconnected with a frame-timeout event. Time the proxy itself holds back reading (backpressure) does not count.")
+        var frameTimeout: Double = Double(ProxyConfiguration.defaultFrameTimeoutMs) / 1000
+
+        @Option(help: "Seconds without a byte either way after which a connection is closed with an idle-timeout event (0: never).")
+        var idleTimeout: Double = Double(ProxyConfiguration.defaultIdleTimeoutMs) / 1000
 
         @Option(help: "Start a new capture segment after this many bytes.")
         var rotateBytes: Int?
@@ -113,6 +132,12 @@ extension KafkaTape {
             guard HostPort(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
             guard HostPort(upstream) != nil else { throw ValidationError("--upstream must be HOST:PORT, got '\(upstream)'") }
             guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
+            guard maxBufferedBytes >= 0 else { throw ValidationError("--max-buffered-bytes must be 0 (no limit) or positive") }
+            for (name, value) in [("--frame-timeout", frameTimeout), ("--idle-timeout", idleTimeout)] {
+                guard value.isFinite, value >= 0, value <= 86_400 else {
+                    throw ValidationError("\(name) must be a number of seconds between 0 (never) and 86400, got '\(value)'")
+                }
+            }
             if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
             _ = try parsedNodePorts()
             _ = try parsedUpstreamNodes()
@@ -170,7 +195,9 @@ extension KafkaTape {
                 maxFrameBytes: maxFrameBytes, nodePorts: try parsedNodePorts(), upstreamNodes: try parsedUpstreamNodes(),
                 keepCredentials: keepCredentials,
                 faults: try parsedFaults(), seed: seed, ringBytes: ringBytes, triggers: try parsedTriggers(),
-                tls: try makeTLS())
+                tls: try makeTLS(), maxBufferedBytes: maxBufferedBytes,
+                frameTimeoutMs: frameTimeout > 0 ? Int64(frameTimeout * 1000) : nil,
+                idleTimeoutMs: idleTimeout > 0 ? Int64(idleTimeout * 1000) : nil)
             if !listenAddress.isLoopback {
                 stderr("warning: listening on \(listenAddress), not loopback: the capture will contain the data of everyone who connects")
             }
@@ -198,9 +225,12 @@ extension KafkaTape {
             }
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
-            let server = KafkaProxyServer(configuration: config, capture: sink, logger: logger)
+            let server = KafkaProxyServer(configuration: config, capture: sink, logger: logger, onWarning: { stderr($0) })
             do {
                 try await server.start()
+            } catch let error as NodeListenerError {
+                try? sink?.close()
+                throw UsageError(error.description)
             } catch {
                 try? sink?.close()
                 throw UsageError("cannot listen on \(listenAddress): \(error)")

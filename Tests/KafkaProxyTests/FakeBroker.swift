@@ -164,17 +164,22 @@ final class RawKafkaListener {
     let fd: Int32
     let port: Int
 
-    init() throws {
+    /// Listens on `port` (0: any free port).
+    init(port wanted: Int = 0) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(wanted).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0 }
         }
-        if !ok { throw TestFailure("cannot listen: errno \(errno)") }
+        if !ok {
+            close(fd)
+            throw TestFailure("cannot listen: errno \(errno)")
+        }
         port = Int(UInt16(bigEndian: addr.sin_port))
     }
 

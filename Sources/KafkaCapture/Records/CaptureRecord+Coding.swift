@@ -47,6 +47,37 @@ extension CaptureRecord {
         buffer.setInteger(crc, at: start + 4, endianness: .big)
     }
 
+    /// Like `encode(into:)`, except that a frame record's payload is not copied into `buffer`: it is
+    /// returned, to be written right after what `buffer` got (vectored I/O); the CRC already covers
+    /// it. Every other record is encoded whole and returns nil.
+    public func encodeLeavingPayload(into buffer: inout ByteBuffer) throws(CaptureError) -> ByteBuffer? {
+        guard case .frame(let r) = self else {
+            try encode(into: &buffer)
+            return nil
+        }
+        let bodySize = encodedBodySize
+        guard bodySize <= CaptureFormat.maxRecordBodySize else {
+            throw CaptureError(.recordTooLarge(bodySize: bodySize, limit: CaptureFormat.maxRecordBodySize))
+        }
+        let start = buffer.writerIndex
+        buffer.reserveCapacity(minimumWritableBytes: CaptureFormat.recordHeaderSize + bodySize - r.payload.readableBytes)
+        buffer.writeInteger(UInt32(bodySize), endianness: .big)
+        buffer.writeInteger(UInt32(0), endianness: .big)
+        buffer.writeInteger(type.rawValue)
+        buffer.writeTimestamp(time)
+        buffer.writeInteger(r.connectionId, endianness: .big)
+        buffer.writeInteger(r.direction.rawValue)
+        buffer.writeInteger(r.flags.rawValue)
+        buffer.writeInteger(r.wireLength, endianness: .big)
+        let crcStart = start + 8 - buffer.readerIndex
+        let head = buffer.withUnsafeReadableBytes { raw in
+            CRC32C.update(0, UnsafeRawBufferPointer(rebasing: raw[crcStart...]))
+        }
+        let crc = r.payload.withUnsafeReadableBytes { CRC32C.update(head, $0) }
+        buffer.setInteger(crc, at: start + 4, endianness: .big)
+        return r.payload
+    }
+
     /// The framed record in a buffer of its own.
     public func encoded() throws(CaptureError) -> ByteBuffer {
         var b = ByteBuffer()

@@ -23,9 +23,19 @@ public protocol CaptureSegmentSink: AnyObject {
     /// Writes every byte or throws. On failure a prefix may have been written, which readers then
     /// see as a torn record.
     func write(_ bytes: UnsafeRawBufferPointer) throws(CaptureError)
+    /// Writes every byte of `parts`, in order, or throws; files do it with `writev(2)`, so the parts
+    /// need not be copied into one buffer first.
+    func write(vectored parts: [UnsafeRawBufferPointer]) throws(CaptureError)
     /// Makes what was written durable (`fsync`).
     func synchronize() throws(CaptureError)
     func close() throws(CaptureError)
+}
+
+extension CaptureSegmentSink {
+    /// One `write` per part, for sinks without vectored I/O.
+    public func write(vectored parts: [UnsafeRawBufferPointer]) throws(CaptureError) {
+        for part in parts { try write(part) }
+    }
 }
 
 /// A segment being read.
@@ -108,6 +118,33 @@ final class FileSegmentSink: CaptureSegmentSink {
         }
     }
 
+    func write(vectored parts: [UnsafeRawBufferPointer]) throws(CaptureError) {
+        guard fd >= 0 else { throw CaptureError(.closed, path: path) }
+        var vecs = parts.compactMap { p in p.baseAddress.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0), iov_len: p.count) } }
+        var first = 0
+        while first < vecs.count {
+            // IOV_MAX is 1024 on Linux and macOS.
+            let count = min(1024, vecs.count - first)
+            let n = vecs.withUnsafeBufferPointer { v in systemWritev(fd, v.baseAddress.map { $0 + first }, Int32(count)) }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                throw CaptureError(.io(operation: "writev", errno: e), path: path)
+            }
+            if n == 0 { throw CaptureError(.io(operation: "writev", errno: EIO), path: path) }
+            // A short write: skip what went out, resume inside the part it stopped in.
+            var written = n
+            while first < vecs.count, written >= vecs[first].iov_len {
+                written -= vecs[first].iov_len
+                first += 1
+            }
+            if written > 0, first < vecs.count, let base = vecs[first].iov_base {
+                vecs[first].iov_base = base + written
+                vecs[first].iov_len -= written
+            }
+        }
+    }
+
     func synchronize() throws(CaptureError) {
         guard fd >= 0 else { throw CaptureError(.closed, path: path) }
         if fsync(fd) != 0 {
@@ -167,6 +204,7 @@ final class FileSegmentSource: CaptureSegmentSource {
 // The methods above shadow the C functions' names.
 @inline(__always) func posixClose(_ fd: Int32) -> Int32 { close(fd) }
 @inline(__always) func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+@inline(__always) func systemWritev(_ fd: Int32, _ v: UnsafePointer<iovec>?, _ n: Int32) -> Int { writev(fd, v, n) }
 @inline(__always) func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { read(fd, p, n) }
 
 @inline(__always) func retryingEINTR(_ body: () -> Int32) -> Int32 {

@@ -3,20 +3,29 @@ import NIOCore
 extension CaptureWriter {
     /// Writes `records` frame records of `payloadBytes` each to a new capture at `path` (replacing
     /// it), closes it (including the final `fsync`) and returns the capture's size and the time taken.
+    /// `vectoredMinPayload` as in `init` (nil: copy every payload into the write buffer).
     /// For `kafkatape bench`; not a test.
-    package static func benchmarkWrite(records: Int, payloadBytes: Int, path: String) throws -> (bytes: Int, seconds: Double) {
+    /// `distinctPayloadBytes`: spread the payloads over this many bytes of distinct buffers (as a
+    /// proxy's payloads are, fresh from sockets, mostly out of the CPU caches) instead of one buffer.
+    package static func benchmarkWrite(
+        records: Int, payloadBytes: Int, path: String, vectoredMinPayload: Int? = CaptureWriter.defaultVectoredMinPayload,
+        distinctPayloadBytes: Int = 0
+    ) throws -> (bytes: Int, seconds: Double) {
         var payload = ByteBufferAllocator().buffer(capacity: payloadBytes)
         for i in 0..<payloadBytes { payload.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ 7)) }
+        let pool = (0..<max(1, min(records, distinctPayloadBytes / max(1, payloadBytes)))).map { _ in
+            ByteBuffer(bytes: payload.readableBytesView)
+        }
         let header = CaptureHeader(
             toolVersion: "kafkatape-bench", startTime: CaptureTimestamp(monotonicNs: 0, wallNs: 0),
             listenAddress: "bench", upstreamAddress: "bench", hostname: "bench")
         let clock = ContinuousClock()
         let start = clock.now
-        let writer = try CaptureWriter(path: path, header: header, overwrite: true)
+        let writer = try CaptureWriter(path: path, header: header, overwrite: true, vectoredMinPayload: vectoredMinPayload)
         for i in 0..<records {
             let frame = FrameRecord(
                 time: CaptureTimestamp(monotonicNs: UInt64(i) &* 1000, wallNs: Int64(i) &* 1000),
-                connectionId: UInt64(i % 16), direction: i % 2 == 0 ? .request : .response, payload: payload)
+                connectionId: UInt64(i % 16), direction: i % 2 == 0 ? .request : .response, payload: pool[i % pool.count])
             try writer.append(.frame(frame))
         }
         try writer.close()

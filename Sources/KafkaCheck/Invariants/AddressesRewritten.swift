@@ -116,13 +116,9 @@ public final class AddressesRewritten: Invariant {
         ]
     }
 
+    /// The generated list the proxy's rewriter uses too.
     static func mayCarryEndpoints(_ key: Int16, _ version: Int16) -> Bool {
-        switch key {
-        case 3, 10, 60, 78, 79: return true
-        case 0: return version >= 10
-        case 1: return version >= 16
-        default: return false
-        }
+        KafkaAPIs.responseMayCarryEndpoints(apiKey: key, apiVersion: version)
     }
 
     /// Real endpoints (node >= 0, a host, a port) in a response, one per node and address.

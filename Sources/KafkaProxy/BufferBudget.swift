@@ -1,0 +1,40 @@
+import NIOConcurrencyHelpers
+
+/// The bytes all connections together may hold in incomplete frames (`--max-buffered-bytes`).
+///
+/// A frame is reserved at its declared size as soon as its size prefix arrives and it is not yet
+/// complete, so a peer announcing 60 MiB and sending it slowly holds its 60 MiB from the start: a
+/// frame that does not fit in what is left is refused before any of it is buffered, instead of the
+/// process growing until the kernel kills it. Frames that arrive whole in one read are never reserved:
+/// they are forwarded at once.
+public final class BufferBudget: Sendable {
+    /// 256 MiB: room for two frames of the default `--max-frame-bytes` (100 MiB) plus many ordinary
+    /// ones, well below the memory of the smallest machines the proxy is run on.
+    public static let defaultLimit = 256 * 1024 * 1024
+
+    /// The limit; 0 means none.
+    public let limit: Int
+    private let used = NIOLockedValueBox(0)
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Bytes reserved now.
+    public var reserved: Int { used.withLockedValue { $0 } }
+
+    /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
+    public func reserve(_ bytes: Int) -> Bool {
+        used.withLockedValue { used in
+            if limit > 0, bytes > limit - used { return false }
+            used += bytes
+            return true
+        }
+    }
+
+    /// Gives back what `reserve` took.
+    public func release(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        used.withLockedValue { $0 = max(0, $0 - bytes) }
+    }
+}
