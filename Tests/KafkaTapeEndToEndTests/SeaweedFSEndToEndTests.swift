@@ -178,3 +178,74 @@ struct SeaweedFSEndToEndTests {
         #expect(ids.contains("I2") || ids.contains("I6"), "check did not flag the lost values: \(ids.sorted())")
     }
 }
+
+/// The version matrix on live targets: a kafka-python session recorded on SeaweedFS 4.30 (and one on
+/// 4.48, to go back the other way) replayed with `kafkatape matrix` against fresh 4.30 and 4.48
+/// clusters and a fresh Tansu broker. The two gateway versions answer alike, and like the recording,
+/// except the fetched records' timestamps (each run's own clock); Tansu answers differently almost
+/// everywhere. `tools/gateway-matrix` prints the same matrix.
+@Suite(
+    .serialized,
+    .enabled(if: Harness.available && ClusterBroker.weedInstalled("4.48") && ClusterBroker.weedInstalled("4.30"), "needs SeaweedFS 4.48 and 4.30 (tools/setup)"))
+struct GatewayMatrixEndToEndTests {
+    static func record(on version: String, topic: String) throws -> String {
+        let gateway = try ClusterBroker(.seaweedfs, version: version)
+        defer { gateway.stop() }
+        let capture = Harness.tempPath("recorded-\(version).ktape")
+        let recorder = try Recorder(upstream: gateway.port, capture: capture, extra: ["--upstream-node", gateway.nodeOverride])
+        let client = try Harness.run(
+            Harness.python, [SeaweedFSEndToEndTests.clients + "/clean_session.py", "kafka-python", "127.0.0.1:\(recorder.port)", topic],
+            timeout: 120)
+        #expect(recorder.stop().status == 0)
+        #expect(client.status == 0, "recording on \(version): \(client.stderr.suffix(500))")
+        return capture
+    }
+
+    @Test func gatewayVersionsAgreeAndTansuDiffers() throws {
+        let captures = [("4.30", try Self.record(on: "4.30", topic: "m430")), ("4.48", try Self.record(on: "4.48", topic: "m448"))]
+        let v430 = try ClusterBroker(.seaweedfs, version: "4.30")
+        defer { v430.stop() }
+        let v448 = try ClusterBroker(.seaweedfs, version: "4.48")
+        defer { v448.stop() }
+        let tansu = try ClusterBroker(.tansu)
+        defer { tansu.stop() }
+        for (from, capture) in captures {
+            let r = try Harness.run(
+                Harness.kafkatape,
+                [
+                    "matrix", capture, "--json", "--timeout", "30",
+                    "--target", "seaweedfs-4.30=\(v430.bootstrap)", "--target", "seaweedfs-4.48=\(v448.bootstrap)",
+                    "--target", "tansu=\(tansu.bootstrap)",
+                    "--target-node", "seaweedfs-4.30:\(v430.nodeOverride)", "--target-node", "seaweedfs-4.48:\(v448.nodeOverride)",
+                ], timeout: 300)
+            #expect(r.status == 1, "recorded on \(from): matrix exit \(r.status): \(r.stderr.suffix(800))")
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            #expect(obj["allMatch"] as? Bool == false)
+            let targets = obj["targets"] as? [[String: Any]] ?? []
+            #expect(targets.count == 3)
+            for t in targets {
+                #expect(t["sent"] as? Int == t["total"] as? Int && (t["sent"] as? Int ?? 0) > 0, "recorded on \(from): \(t["name"] ?? "?") did not replay everything: \(t)")
+            }
+            // Both gateway versions differ from the recording in the fetched timestamps only.
+            for row in obj["apis"] as? [[String: Any]] ?? [] {
+                let differing = row["differing"] as? [String: Int] ?? [:]
+                let api = row["api"] as? String ?? "?"
+                for v in ["seaweedfs-4.30", "seaweedfs-4.48"] {
+                    #expect((differing[v] ?? -1 == 0) == (api != "Fetch"), "recorded on \(from): \(v) \(api) differs \(differing[v] ?? -1)")
+                }
+            }
+            let groups = obj["groups"] as? [[String: Any]] ?? []
+            let fetch = groups.first { $0["api"] as? String == "Fetch" }
+            let cells = fetch?["targets"] as? [String: [String: Any]] ?? [:]
+            for v in ["seaweedfs-4.30", "seaweedfs-4.48"] {
+                #expect((cells[v]?["path"] as? String)?.hasSuffix(".timestamp") == true, "recorded on \(from): \(v): \(cells[v] ?? [:])")
+            }
+            // Tansu answers differently from the start (its ApiVersions) to the end.
+            #expect(groups.contains { $0["api"] as? String == "ApiVersions" && (($0["targets"] as? [String: [String: Any]])?["tansu"]?["status"] as? String) == "differs" })
+            let pairs = obj["pairs"] as? [[String: Any]] ?? []
+            let versions = pairs.first { $0["a"] as? String == "seaweedfs-4.30" && $0["b"] as? String == "seaweedfs-4.48" }
+            #expect((versions?["first"] as? String)?.contains(".timestamp") == true, "recorded on \(from): 4.30 vs 4.48: \(versions ?? [:])")
+            #expect(pairs.filter { $0["b"] as? String == "tansu" }.allSatisfy { $0["equivalent"] as? Bool == false })
+        }
+    }
+}
