@@ -150,3 +150,68 @@ import Testing
         #expect(server.report.answered == 2)
     }
 }
+
+/// A client that computes its timeouts from deadlines (as kafka-go sets Produce TimeoutMs and Fetch
+/// MaxWaitMs from a deadline minus the time elapsed) sends different values every run: served from a
+/// capture recorded over real sockets, it gets no miss; with --strict matching it would.
+@Suite(.serialized, .enabled(if: Harness.available)) struct ClientClockTests {
+    static func session(_ client: RawKafkaClient, timeoutMs: Int32, maxWaitMs: Int32) async throws -> Int {
+        var produce = ProduceRequest()
+        produce.acks = -1
+        produce.timeoutMs = timeoutMs
+        var topic = ProduceRequest.TopicProduceData()
+        topic.name = "clocks"
+        var partition = ProduceRequest.PartitionProduceData()
+        partition.index = 0
+        let record = KafkaRecord(offset: 0, timestamp: 1_700_000_000_000, key: nil, value: ByteBuffer(string: "v"), headers: [])
+        partition.records = try KafkaRecords.encodeBatch(KafkaRecordBatch(baseOffset: 0, records: [record]), compression: .none)
+        topic.partitionData = [partition]
+        produce.topicData = [topic]
+        _ = try await client.send(produce, version: 9)
+        var fetch = FetchRequest()
+        fetch.maxWaitMs = maxWaitMs
+        fetch.minBytes = 1
+        fetch.maxBytes = 1 << 20
+        var ft = FetchRequest.FetchTopic()
+        ft.topic = "clocks"
+        var fp = FetchRequest.FetchPartition()
+        fp.partition = 0
+        fp.fetchOffset = 0
+        fp.partitionMaxBytes = 1 << 20
+        ft.partitions = [fp]
+        fetch.topics = [ft]
+        let answer = try await client.send(fetch, version: 12).body as? FetchResponse
+        let records = answer?.responses.first?.partitions.first?.records
+        return (records.flatMap { try? KafkaRecords.decode($0) }?.records.count) ?? 0
+    }
+
+    @Test func servedClientsWithMovingTimeoutsDoNotMiss() async throws {
+        let broker = try TansuBroker()
+        let path = Harness.tempPath("clocks.ktape")
+        let live = try await withRecordingProxy(upstream: "127.0.0.1:\(broker.port)", capture: path) { bootstrap in
+            let client = try await RawKafkaClient.connect(to: bootstrap)
+            let n = try await Self.session(client, timeoutMs: 10_000, maxWaitMs: 500)
+            await client.close()
+            return n
+        }
+        broker.stop()
+        #expect(live == 1)
+        let served = try await withMockBroker(capture: path) { bootstrap in
+            let client = try await RawKafkaClient.connect(to: bootstrap)
+            let n = try await Self.session(client, timeoutMs: 9_987, maxWaitMs: 493)
+            await client.close()
+            return n
+        }
+        #expect(served == 1)
+        // serve --strict matches every byte: the same client then misses.
+        let strict = CaptureServer(
+            session: try RecordedSession.read(path: path),
+            configuration: ServeConfiguration(listen: HostPort(host: "127.0.0.1", port: 0), rules: .serveMatching(strict: true), latency: .none))
+        try await strict.start()
+        let client = try await RawKafkaClient.connect(to: strict.bootstrapAddress)
+        _ = try? await Self.session(client, timeoutMs: 9_987, maxWaitMs: 493)
+        await client.close()
+        await strict.stop()
+        #expect(strict.report.misses.count == 2)
+    }
+}

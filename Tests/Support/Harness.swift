@@ -284,7 +284,7 @@ final class Recorder {
     }
 }
 
-/// Go clients (sarama, kafka-go) from Tests/KafkaTapeEndToEndTests/clients/go, built once per test run
+/// Go clients (sarama) from Tests/KafkaTapeEndToEndTests/clients/go, built once per test run
 /// with Debian's Go toolchain and packages (tools/setup installs them).
 enum GoClients {
     static let gopath = "/usr/share/gocode"
@@ -294,13 +294,12 @@ enum GoClients {
 
     static var available: Bool {
         go != nil && FileManager.default.fileExists(atPath: gopath + "/src/github.com/Shopify/sarama")
-            && FileManager.default.fileExists(atPath: gopath + "/src/github.com/segmentio/kafka-go")
     }
 
     private static let built = NSLock()
     nonisolated(unsafe) private static var binaries: [String: String] = [:]
 
-    /// The path of the built client `name` (`sarama_session`, `kgo_session`).
+    /// The path of the built client `name` (`sarama_session`).
     static func binary(_ name: String) throws -> String {
         built.lock()
         defer { built.unlock() }

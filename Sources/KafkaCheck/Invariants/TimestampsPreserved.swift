@@ -44,7 +44,8 @@ public final class TimestampsPreserved: Invariant {
                             id,
                             "The ProduceResponse for \(p.partition) reported LogAppendTimeMs \(p.logAppendTimeMs), outside the time of the exchange (\(requestMs)-\(responseMs) ms since the epoch, ± 5 min).",
                             exchanges: [exchange.reference],
-                            details: p.partition.details.merging(["logAppendTimeMs": String(p.logAppendTimeMs)]) { a, _ in a }))
+                            details: p.partition.details.merging(["logAppendTimeMs": String(p.logAppendTimeMs)]) { a, _ in a },
+                            summary: "ProduceResponses for \(p.partition) report LogAppendTimeMs outside the time of their exchange (± 5 min)\(Self.unitHint(p.logAppendTimeMs, nearMs: responseMs))."))
                 }
             } else if types[p.partition, default: PartitionTypes()].createTimeProduce == nil {
                 types[p.partition, default: PartitionTypes()].createTimeProduce = exchange.reference
@@ -63,7 +64,8 @@ public final class TimestampsPreserved: Invariant {
                                 id,
                                 "A Fetch returned a LogAppendTime batch of \(p.partition) stamped \(b.maxTimestamp), after the response itself (\(responseMs) ms since the epoch, + 5 min).",
                                 exchanges: [exchange.reference],
-                                details: p.partition.details.merging(["maxTimestamp": String(b.maxTimestamp), "offset": String(b.baseOffset)]) { a, _ in a }))
+                                details: p.partition.details.merging(["maxTimestamp": String(b.maxTimestamp), "offset": String(b.baseOffset)]) { a, _ in a },
+                                summary: "Fetches return LogAppendTime batches of \(p.partition) stamped after the response itself (+ 5 min)\(Self.unitHint(b.maxTimestamp, nearMs: responseMs))."))
                         break
                     }
                 } else if types[p.partition, default: PartitionTypes()].createTimeFetch == nil {
@@ -96,8 +98,15 @@ public final class TimestampsPreserved: Invariant {
             return Finding(
                 id,
                 "A record of \(tp) fetched at offset \(first.offset) has the produced content but not its timestamp: produced \(describe(first.expected)), fetched \(describe(first.actual))\(more).",
-                exchanges: [first.actualBy, first.expectedBy], details: details)
+                exchanges: [first.actualBy, first.expectedBy], details: details,
+                summary: "Records of \(tp) are fetched with the produced content but not the produced timestamp or timestamp type.")
         }
+    }
+
+    /// A hint when a time is off by a factor of a million: nanoseconds where Kafka means milliseconds.
+    static func unitHint(_ value: Int64, nearMs: Int64) -> String {
+        guard nearMs > 0, value / 1_000_000 > nearMs - Self.clockSkewMs, value / 1_000_000 < nearMs + Self.clockSkewMs else { return "" }
+        return "; the values are nanoseconds, not milliseconds"
     }
 
     /// A partition whose fetched batches and ProduceResponses disagree on the timestamp type.
