@@ -8,23 +8,12 @@ import KafkaProtocol
 /// the topic is a finding. A successful DeleteTopics forgets the topic.
 public final class CreatedTopicVisible: Invariant {
     public let id = InvariantID(18)
-    private var created: [String: (at: UInt64, by: ExchangeReference)] = [:]
+    private var created = CreatedTopics()
     public init() {}
 
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
+        created.observe(exchange, context)
         switch exchange.apiKey {
-        case 19:
-            guard let req = exchange.requestBody(CreateTopicsRequest.self), !req.validateOnly,
-                let resp = exchange.responseBody(CreateTopicsResponse.self), let t = exchange.responseTimeNs
-            else { return [] }
-            for topic in resp.topics where topic.errorCode == 0 { created[topic.name] = (t, exchange.reference) }
-        case 20:
-            guard let resp = exchange.responseBody(DeleteTopicsResponse.self) else { return [] }
-            for r in resp.responses where r.errorCode == 0 {
-                if let name = r.name ?? (r.topicId != .zero ? context.model.topicNames[r.topicId] : nil) {
-                    created[name] = nil
-                }
-            }
         case 3:
             guard let resp = exchange.responseBody(MetadataResponse.self) else { return [] }
             var out: [Finding] = []

@@ -13,21 +13,12 @@ import KafkaProtocol
 /// controller briefly (as in I18); the finding names both exchanges so the timing can be judged.
 public final class MetadataAnswersEveryTopic: Invariant {
     public let id = InvariantID(26)
-    private var created: [String: (at: UInt64, by: ExchangeReference)] = [:]
+    private var created = CreatedTopics()
     public init() {}
 
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
+        created.observe(exchange, context)
         switch exchange.apiKey {
-        case 19:
-            guard let req = exchange.requestBody(CreateTopicsRequest.self), !req.validateOnly,
-                let resp = exchange.responseBody(CreateTopicsResponse.self), let t = exchange.responseTimeNs
-            else { return [] }
-            for topic in resp.topics where topic.errorCode == 0 { created[topic.name] = (t, exchange.reference) }
-        case 20:
-            guard let resp = exchange.responseBody(DeleteTopicsResponse.self) else { return [] }
-            for r in resp.responses where r.errorCode == 0 {
-                if let name = r.name ?? (r.topicId != .zero ? context.model.topicNames[r.topicId] : nil) { created[name] = nil }
-            }
         case 3:
             return metadata(exchange, context)
         default:
@@ -50,7 +41,7 @@ public final class MetadataAnswersEveryTopic: Invariant {
         let asksAll = req.topics == nil || (v == 0 && req.topics?.isEmpty == true)
         var out: [Finding] = []
         if asksAll {
-            for (name, c) in created.sorted(by: { $0.key < $1.key })
+            for (name, c) in created.topics.sorted(by: { $0.key < $1.key })
             where c.at < exchange.requestTimeNs && !answeredNames.contains(name) {
                 out.append(
                     Finding(
