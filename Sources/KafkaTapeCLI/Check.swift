@@ -86,8 +86,13 @@ extension KafkaTape {
             let engine = CheckEngine(configuration: configuration)
             try forEachRecord(reader, path: path) { engine.process($0) }
             if let torn = reader.tornTail { engine.context.note("the capture has a torn tail (\(torn)); records after it were not checked") }
+            if reader.corruptSpanCount > 0 {
+                engine.context.note("the capture has \(reader.corruptSpanCount) corrupt spans (\(reader.corruptBytes) bytes) that were skipped; records in them were not checked")
+            }
             let report = engine.finish()
             print(json ? report.json(capturePath: path) : report.text(capturePath: path))
+            // Damage outranks findings: a finding may come from the records the damage took.
+            try failIfDamaged(reader, path: path)
             if !report.isClean { throw FindingsExit() }
         }
     }

@@ -6,7 +6,13 @@ extension KafkaTape {
     /// `kafkatape stats`: per-API counts, error codes, latency percentiles and bytes.
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Summarise a capture per API: count, error codes, latency p50/p99/max, bytes.")
+            abstract: "Summarise a capture per API: count, error codes, latency p50/p99/max, bytes.",
+            discussion: """
+                ERRORS lists the non-zero error codes the broker answered with (anywhere in the response) and \
+                responses that did not decode. UNANSWERED counts requests that never got a response because the \
+                connection closed first (the client gave up or went away) or the capture ended; they are not errors \
+                of the broker. Produce with acks=0 expects no response and counts as neither.
+                """)
 
         @Argument(help: "Capture file.")
         var path: String
@@ -17,6 +23,8 @@ extension KafkaTape {
         struct PerApi {
             var count = 0
             var unanswered = 0
+            /// Of `unanswered`: the connection closed first (the client went away), not the capture's end.
+            var connectionClosed = 0
             var latencies: [Int64] = []
             var requestBytes = 0
             var responseBytes = 0
@@ -46,6 +54,7 @@ extension KafkaTape {
                         }
                     } else if e.missingResponse != .notExpected {
                         s.unanswered += 1
+                        if e.missingResponse == .connectionClosed { s.connectionClosed += 1 }
                     }
                     perApi[e.apiKey] = s
                 }
@@ -69,6 +78,8 @@ extension KafkaTape {
                         ("apiName", .string(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey\(key)")),
                         ("count", .int(Int64(s.count))),
                         ("unanswered", .int(Int64(s.unanswered))),
+                        ("unansweredConnectionClosed", .int(Int64(s.connectionClosed))),
+                        ("unansweredCaptureEnded", .int(Int64(s.unanswered - s.connectionClosed))),
                         ("undecodable", .int(Int64(s.undecodable))),
                         ("errors", .object(KafkaObject(s.errors.sorted { $0.key < $1.key }.map { (KafkaErrorCode.name($0.key), .int(Int64($0.value))) }))),
                         ("latencyP50Ns", Self.percentile(lat, 0.50).map { .int($0) } ?? .null),
@@ -85,12 +96,13 @@ extension KafkaTape {
                     ("apis", .array(apis)),
                 ])
                 print(KafkaJSON.render(.object(top)))
+                try failIfDamaged(reader, path: path)
                 return
             }
             print("connections: \(connections), exchanges: \(perApi.values.reduce(0) { $0 + $1.count })")
             let headings: [String] = [
                 "API".padding(28), "COUNT".padding(7), "P50".padding(10), "P99".padding(10), "MAX".padding(10),
-                "REQ B".padding(11), "RESP B".padding(11), "ERRORS",
+                "REQ B".padding(11), "RESP B".padding(11), "UNANSWERED".padding(12), "ERRORS",
             ]
             print(headings.joined())
             for (key, s) in sorted {
@@ -98,18 +110,24 @@ extension KafkaTape {
                 let name = "\(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey")(\(key))"
                 let f = { (v: Int64?) in v.map(DecodedExchange.formatLatency) ?? "-" }
                 var errors = s.errors.sorted { $0.key < $1.key }.map { "\(KafkaErrorCode.name($0.key))×\($0.value)" }
-                if s.unanswered > 0 { errors.append("unanswered×\(s.unanswered)") }
                 if s.undecodable > 0 { errors.append("undecodable×\(s.undecodable)") }
                 let columns: [String] = [
                     name.padding(28), String(s.count).padding(7), f(Self.percentile(lat, 0.5)).padding(10),
                     f(Self.percentile(lat, 0.99)).padding(10), f(lat.last).padding(10), String(s.requestBytes).padding(11),
-                    String(s.responseBytes).padding(11), errors.isEmpty ? "-" : errors.joined(separator: " "),
+                    String(s.responseBytes).padding(11), (s.unanswered == 0 ? "-" : String(s.unanswered)).padding(12),
+                    errors.isEmpty ? "-" : errors.joined(separator: " "),
                 ]
                 print(columns.joined())
+            }
+            let gone = perApi.values.reduce(0) { $0 + $1.connectionClosed }
+            let ended = perApi.values.reduce(0) { $0 + $1.unanswered } - gone
+            if gone + ended > 0 {
+                print("unanswered: \(gone) (connection closed before the response: client gone), \(ended) (capture ended before the response)")
             }
             if !events.isEmpty {
                 print("events: " + events.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))
             }
+            try failIfDamaged(reader, path: path)
         }
 
         static func percentile(_ sorted: [Int64], _ p: Double) -> Int64? {
