@@ -52,11 +52,15 @@ extension KafkaTape {
         @Option(help: .hidden)
         var benchValueBytes: Int = 700
 
+        @Option(help: .hidden)
+        var benchRecordsPerBatch: Int = 50
+
         func validate() throws {
             if benchGenerate == nil && path == nil { throw ValidationError("missing capture file") }
             if fetchMarginMs < 0 || fetchPromptMs < 0 { throw ValidationError("--fetch-margin-ms and --fetch-prompt-ms must not be negative") }
             if maxFindings < 0 { throw ValidationError("--max-findings must not be negative") }
             if benchValueBytes < 1 { throw ValidationError("--bench-value-bytes must be positive") }
+            if benchRecordsPerBatch < 1 { throw ValidationError("--bench-records-per-batch must be positive") }
         }
 
         func run() throws {
@@ -65,7 +69,8 @@ extension KafkaTape {
                     // Values uniformly spread over [v/3.5, v*1.7] (the default 700 gives 200...1200).
                     let low = max(1, benchValueBytes * 2 / 7)
                     let written = try SyntheticCapture.write(
-                        path: target, bytes: bytes, valueBytes: low...max(low, benchValueBytes * 12 / 7))
+                        path: target, bytes: bytes, valueBytes: low...max(low, benchValueBytes * 12 / 7),
+                        recordsPerBatch: benchRecordsPerBatch)
                     print("wrote \(written) bytes to \(target)")
                 } catch {
                     throw UsageError("cannot write \(target): \(error)")

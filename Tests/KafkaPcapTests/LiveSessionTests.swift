@@ -47,7 +47,7 @@ struct LiveSessionTests {
             // stops on a signal it can receive, so it starts through a wrapper that unblocks them.
             let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
             let tcpdump = try Child(
-                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-B", "32768", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
+                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-B", ProcessInfo.processInfo.environment["KAFKATAPE_TEST_TCPDUMP_BUFFER_KB"] ?? "32768", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
                 directory: dir, name: "tcpdump")
             children.append(tcpdump)
             try await tcpdump.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
@@ -103,6 +103,7 @@ struct LiveSessionTests {
             let lo = try await run(kafkatape, ["pcap", "import", "\(dir)/lo.pcap", "\(dir)/lo.ktape"] + ports.flatMap { ["--port", "\($0)"] })
             #expect(lo.status == 0, "\(lo.stderr)")
             let loGaps = try #require(Self.count(#"gaps: (\d+)"#, in: lo.stdout), "\(lo.stdout)")
+            print("LiveSessionTests: kernel drops: tcpdump \(tcpdumpDrops), sniff \(sniffDrops); loopback import gaps: \(loGaps)")
             #expect(loGaps == 0 || tcpdumpDrops > 0, "gaps without a kernel drop: the reassembler lost data: \(lo.stdout)")
             let loRequests = captureRequests(try readCapture("\(dir)/lo.ktape"))
             if tcpdumpDrops == 0 {

@@ -207,13 +207,21 @@ struct CommandLineSafetyTests {
         #expect(r.status == 2)
         #expect(r.stderr.components(separatedBy: missing).count == 2, "the path once: \(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
-        guard getuid() != 0 else { return }  // root reads everything
-        let unreadable = Harness.tempPath("private.ktape")
+        // Root reads everything: as root, the command runs as nobody (setpriv), in a directory nobody
+        // can traverse to a file it may not read.
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard getuid() != 0 || setpriv != nil else { return }
+        let dir = "/tmp/kafkatape-perm-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let unreadable = dir + "/private.ktape"
         _ = try Self.writeSmallCapture(unreadable)
         chmod(unreadable, 0)
-        let denied = try Harness.run(Harness.kafkatape, ["dump", unreadable])
+        let denied = getuid() == 0
+            ? try Harness.run(setpriv ?? "", ["--reuid=65534", "--regid=65534", "--clear-groups", Harness.kafkatape, "dump", unreadable])
+            : try Harness.run(Harness.kafkatape, ["dump", unreadable])
         #expect(denied.status == 2)
-        #expect(denied.stderr.contains("permission denied"), "\(denied.stderr)")
+        #expect(denied.stderr == "kafkatape: \(unreadable): open failed: permission denied (errno 13)\n", "\(denied.stderr)")
     }
 
     @Test func diffJunitRefusesToReplaceAFile() throws {
