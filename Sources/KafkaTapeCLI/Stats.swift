@@ -25,11 +25,28 @@ extension KafkaTape {
             var unanswered = 0
             /// Of `unanswered`: the connection closed first (the client went away), not the capture's end.
             var connectionClosed = 0
-            var latencies: [Int64] = []
+            var latencies = LatencyHistogram()
             var requestBytes = 0
             var responseBytes = 0
             var errors: [Int16: Int] = [:]
             var undecodable = 0
+
+            mutating func add(_ e: Exchange) {
+                count += 1
+                requestBytes += Int(e.request.wireLength) + 4
+                if let r = e.response {
+                    responseBytes += Int(r.wireLength) + 4
+                    if let l = e.latencyNs { latencies.add(l) }
+                    if let v = DecodedExchange(e).responseValue {
+                        Stats.collectErrors(v, into: &errors)
+                    } else {
+                        undecodable += 1
+                    }
+                } else if e.missingResponse != .notExpected {
+                    unanswered += 1
+                    if e.missingResponse == .connectionClosed { connectionClosed += 1 }
+                }
+            }
         }
 
         func run() throws {
@@ -40,23 +57,9 @@ extension KafkaTape {
             var events: [String: Int] = [:]
             func take(_ list: [ExchangeEvent]) {
                 for case .exchange(let e) in list {
-                    var s = perApi[e.apiKey, default: PerApi()]
-                    s.count += 1
-                    s.requestBytes += Int(e.request.wireLength) + 4
-                    if let r = e.response {
-                        s.responseBytes += Int(r.wireLength) + 4
-                        if let l = e.latencyNs { s.latencies.append(l) }
-                        let d = DecodedExchange(e)
-                        if let v = d.responseValue {
-                            Self.collectErrors(v, into: &s.errors)
-                        } else {
-                            s.undecodable += 1
-                        }
-                    } else if e.missingResponse != .notExpected {
-                        s.unanswered += 1
-                        if e.missingResponse == .connectionClosed { s.connectionClosed += 1 }
-                    }
-                    perApi[e.apiKey] = s
+                    // Mutated in place: a copy out of the dictionary and back would copy the entry's
+                    // storage for every exchange.
+                    perApi[e.apiKey, default: PerApi()].add(e)
                 }
             }
             try forEachRecord(reader, path: path) { record in
@@ -72,7 +75,7 @@ extension KafkaTape {
             if json {
                 var apis: [KafkaValue] = []
                 for (key, s) in sorted {
-                    let lat = s.latencies.sorted()
+                    let lat = s.latencies
                     apis.append(.object(KafkaObject([
                         ("apiKey", .int(Int64(key))),
                         ("apiName", .string(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey\(key)")),
@@ -82,9 +85,9 @@ extension KafkaTape {
                         ("unansweredCaptureEnded", .int(Int64(s.unanswered - s.connectionClosed))),
                         ("undecodable", .int(Int64(s.undecodable))),
                         ("errors", .object(KafkaObject(s.errors.sorted { $0.key < $1.key }.map { (KafkaErrorCode.name($0.key), .int(Int64($0.value))) }))),
-                        ("latencyP50Ns", Self.percentile(lat, 0.50).map { .int($0) } ?? .null),
-                        ("latencyP99Ns", Self.percentile(lat, 0.99).map { .int($0) } ?? .null),
-                        ("latencyMaxNs", lat.last.map { .int($0) } ?? .null),
+                        ("latencyP50Ns", lat.percentile(0.50).map { .int($0) } ?? .null),
+                        ("latencyP99Ns", lat.percentile(0.99).map { .int($0) } ?? .null),
+                        ("latencyMaxNs", lat.maximum.map { .int($0) } ?? .null),
                         ("requestBytes", .int(Int64(s.requestBytes))),
                         ("responseBytes", .int(Int64(s.responseBytes))),
                     ])))
@@ -106,14 +109,14 @@ extension KafkaTape {
             ]
             print(headings.joined())
             for (key, s) in sorted {
-                let lat = s.latencies.sorted()
+                let lat = s.latencies
                 let name = "\(KafkaAPIs.descriptor(apiKey: key)?.name ?? "ApiKey")(\(key))"
                 let f = { (v: Int64?) in v.map(DecodedExchange.formatLatency) ?? "-" }
                 var errors = s.errors.sorted { $0.key < $1.key }.map { "\(KafkaErrorCode.name($0.key))×\($0.value)" }
                 if s.undecodable > 0 { errors.append("undecodable×\(s.undecodable)") }
                 let columns: [String] = [
-                    name.padding(28), String(s.count).padding(7), f(Self.percentile(lat, 0.5)).padding(10),
-                    f(Self.percentile(lat, 0.99)).padding(10), f(lat.last).padding(10), String(s.requestBytes).padding(11),
+                    name.padding(28), String(s.count).padding(7), f(lat.percentile(0.5)).padding(10),
+                    f(lat.percentile(0.99)).padding(10), f(lat.maximum).padding(10), String(s.requestBytes).padding(11),
                     String(s.responseBytes).padding(11), (s.unanswered == 0 ? "-" : String(s.unanswered)).padding(12),
                     errors.isEmpty ? "-" : errors.joined(separator: " "),
                 ]
@@ -128,12 +131,6 @@ extension KafkaTape {
                 print("events: " + events.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))
             }
             try failIfDamaged(reader, path: path)
-        }
-
-        static func percentile(_ sorted: [Int64], _ p: Double) -> Int64? {
-            guard !sorted.isEmpty else { return nil }
-            let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
-            return sorted[max(0, min(sorted.count - 1, rank))]
         }
 
         /// Every non-zero ErrorCode anywhere in a response.

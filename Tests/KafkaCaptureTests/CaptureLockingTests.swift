@@ -44,7 +44,12 @@ import Testing
             #expect(current != path)
             let error = #expect(throws: CaptureError.self) { _ = try FileCaptureStorage().createSegment(path: current, overwrite: true) }
             #expect(error?.kind == .locked)
+            // The first segment stays claimed after the writer moved on from it.
+            let first = #expect(throws: CaptureError.self) { _ = try CaptureWriter(path: path, header: testHeader(), overwrite: true, publishLater: true) }
+            #expect(first?.kind == .locked)
             try writer.close()
+            // Closed: every segment is free again.
+            try FileCaptureStorage().createSegment(path: path, overwrite: true).close()
         }
     }
 

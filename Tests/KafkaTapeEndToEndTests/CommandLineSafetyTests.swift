@@ -310,4 +310,34 @@ struct CommandLineSafetyTests {
         #expect(row.hasSuffix("1           -"), "UNANSWERED 1, ERRORS -: \(row)")
         #expect(stats.stdout.contains("unanswered: 1 (connection closed before the response: client gone), 0 (capture ended"))
     }
+
+    /// stats' percentiles come from a fixed-size histogram (memory does not grow with the exchanges):
+    /// within 0.4% of the exact nearest-rank value, the maximum exact.
+    @Test func statsPercentilesAreWithinTheHistogramsPrecision() throws {
+        let path = Harness.tempPath("latency.ktape")
+        let clock = ManualCaptureClock()
+        let writer = try CaptureWriter(
+            path: path, header: CaptureHeader(toolVersion: "test", startTime: clock.now(), listenAddress: "127.0.0.1:1", upstreamAddress: "127.0.0.1:2"))
+        // 200 ApiVersions v0 exchanges taking 1, 2, ... 200 ms, in shuffled order.
+        var rng = SystemRandomNumberGenerator()
+        for (i, ms) in Array(1...200).shuffled(using: &rng).enumerated() {
+            var request = ByteBuffer()
+            request.writeInteger(Int16(18)); request.writeInteger(Int16(0)); request.writeInteger(Int32(i)); request.writeInteger(Int16(-1))
+            try writer.append(.frame(FrameRecord(time: clock.now(), connectionId: 1, direction: .request, payload: request)))
+            clock.advance(by: UInt64(ms) * 1_000_000)
+            var response = ByteBuffer()
+            response.writeInteger(Int32(i)); response.writeInteger(Int16(0)); response.writeInteger(Int32(0))
+            try writer.append(.frame(FrameRecord(time: clock.now(), connectionId: 1, direction: .response, payload: response)))
+        }
+        try writer.close()
+        let r = try Harness.run(Harness.kafkatape, ["stats", "--json", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let api = try #require((top["apis"] as? [[String: Any]])?.first)
+        let p50 = try #require(api["latencyP50Ns"] as? Int)
+        let p99 = try #require(api["latencyP99Ns"] as? Int)
+        #expect(abs(Double(p50) - 100e6) <= 100e6 / 256, "p50 \(p50)")
+        #expect(abs(Double(p99) - 198e6) <= 198e6 / 256, "p99 \(p99)")
+        #expect(api["latencyMaxNs"] as? Int == 200_000_000)
+    }
 }

@@ -38,6 +38,9 @@ public final class CaptureWriter {
     private let bufferSize: Int
     private var buffer: ByteBuffer
     private var sink: (any CaptureSegmentSink)?
+    /// The first segment, kept open (and so locked) after rotation until `close()`: the capture's
+    /// path stays claimed for the writer's whole life, not only while it writes there.
+    private var firstSegment: (any CaptureSegmentSink)?
     private var segmentIndex: UInt32 = 0
     private var segmentBytes = 0
     private var segmentRecords = 0
@@ -137,6 +140,10 @@ public final class CaptureWriter {
     public func close() throws(CaptureError) {
         guard !closed else { return }
         closed = true
+        defer {
+            try? firstSegment?.close()
+            firstSegment = nil
+        }
         if let failure {
             try? sink?.close()
             sink = nil
@@ -224,7 +231,7 @@ public final class CaptureWriter {
         try writeBuffer()
         if let sink {
             try sink.synchronize()
-            try sink.close()
+            if segmentIndex == 0 { firstSegment = sink } else { try sink.close() }
         }
         sink = nil
         try openSegment(index: segmentIndex + 1)
