@@ -20,6 +20,9 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case corruptHeader(String)
         /// Creating the capture would replace an existing file and `overwrite` was not set.
         case fileExists
+        /// Another writer (another `kafkatape record`, or another writer in this process) holds the
+        /// file locked: it is being written.
+        case locked
         /// A system call failed; `errno` is the C error number.
         case io(operation: String, errno: Int32)
         /// A record larger than `CaptureFormat.maxRecordBodySize`, or with a field too long for
@@ -55,6 +58,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
             return "capture file header truncated: needed \(needed) bytes, file has \(available)"
         case .corruptHeader(let why): return "corrupt capture file header: \(why)"
         case .fileExists: return "file exists (refusing to overwrite it)"
+        case .locked: return "in use by another capture writer (locked); refusing to write to it"
         case .io(let operation, let errno): return "\(operation) failed: \(Self.errnoDescription(errno))"
         case .recordTooLarge(let size, let limit):
             return "record body of \(size) bytes exceeds the \(limit)-byte limit"
@@ -79,6 +83,8 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     static func errnoDescription(_ code: Int32) -> String {
+        // The words people search for; strerror's capitalised text for the rest.
+        if code == EACCES || code == EPERM { return "permission denied (errno \(code))" }
         guard let s = strerror(code) else { return "errno \(code)" }
         return "\(String(cString: s)) (errno \(code))"
     }

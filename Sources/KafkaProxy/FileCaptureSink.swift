@@ -13,7 +13,7 @@ public final class FileCaptureSink: ProxyCaptureSink {
     public init(
         path: String, header: CaptureHeader, rotateBytes: Int? = nil, overwrite: Bool = false,
         highWaterMark: Int = AsyncCaptureWriter.defaultHighWaterMark,
-        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }
+        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }, publishLater: Bool = false
     ) throws(CaptureError) {
         let box = handler
         errorHandler = onError
@@ -24,7 +24,12 @@ public final class FileCaptureSink: ProxyCaptureSink {
                 onError(error)
                 // Readers paused on the backlog must not wait for a writer that will never drain.
                 box.withLockedValue { $0 }?()
-            })
+            }, publishLater: publishLater)
+    }
+
+    /// Moves a capture created with `publishLater` to its path (see `CaptureStaging`).
+    public func publish() throws(CaptureError) {
+        try writer.staging.publish()
     }
 
     public func submit(_ record: CaptureRecord) -> Bool {

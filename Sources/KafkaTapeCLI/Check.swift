@@ -59,12 +59,16 @@ extension KafkaTape {
         @Option(help: .hidden)
         var benchAcksZero: Int?
 
+        @Option(help: .hidden)
+        var benchRecordsPerBatch: Int = 50
+
         func validate() throws {
             if benchGenerate == nil && path == nil { throw ValidationError("missing capture file") }
             if fetchMarginMs < 0 || fetchPromptMs < 0 { throw ValidationError("--fetch-margin-ms and --fetch-prompt-ms must not be negative") }
             if maxFindings < 0 { throw ValidationError("--max-findings must not be negative") }
             if stuckRepeats < 2 { throw ValidationError("--stuck-repeats must be at least 2") }
             if benchValueBytes < 1 { throw ValidationError("--bench-value-bytes must be positive") }
+            if benchRecordsPerBatch < 1 { throw ValidationError("--bench-records-per-batch must be positive") }
         }
 
         func run() throws {
@@ -82,7 +86,8 @@ extension KafkaTape {
                     // Values uniformly spread over [v/3.5, v*1.7] (the default 700 gives 200...1200).
                     let low = max(1, benchValueBytes * 2 / 7)
                     let written = try SyntheticCapture.write(
-                        path: target, bytes: bytes, valueBytes: low...max(low, benchValueBytes * 12 / 7))
+                        path: target, bytes: bytes, valueBytes: low...max(low, benchValueBytes * 12 / 7),
+                        recordsPerBatch: benchRecordsPerBatch)
                     print("wrote \(written) bytes to \(target)")
                 } catch {
                     throw UsageError("cannot write \(target): \(error)")
@@ -103,8 +108,13 @@ extension KafkaTape {
             let engine = CheckEngine(configuration: configuration)
             try forEachRecord(reader, path: path) { engine.process($0) }
             if let torn = reader.tornTail { engine.context.note("the capture has a torn tail (\(torn)); records after it were not checked") }
+            if reader.corruptSpanCount > 0 {
+                engine.context.note("the capture has \(reader.corruptSpanCount) corrupt spans (\(reader.corruptBytes) bytes) that were skipped; records in them were not checked")
+            }
             let report = engine.finish()
             print(json ? report.json(capturePath: path) : report.text(capturePath: path))
+            // Damage outranks findings: a finding may come from the records the damage took.
+            try failIfDamaged(reader, path: path)
             if !report.isClean { throw FindingsExit() }
         }
     }

@@ -37,6 +37,9 @@ extension KafkaTape {
         @Option(help: "Also write JUnit XML here (one test case per exchange).")
         var junit: String?
 
+        @Flag(help: "Replace an existing --junit file.")
+        var overwrite = false
+
         @Option(name: .customLong("ignore"), help: "Leave this field path out of comparisons (repeatable).")
         var ignore: [String] = []
 
@@ -55,6 +58,10 @@ extension KafkaTape {
                     throw UsageError("--ignore: \(error)")
                 }
             }
+            // Refuse before the (possibly long) comparison, not after it.
+            if let junit, !overwrite, FileManager.default.fileExists(atPath: junit) {
+                throw UsageError("--junit \(junit): file exists (use --overwrite to replace it)")
+            }
             let sessionA = try Self.load(a)
             let sessionB = try Self.load(b)
             let report = CaptureDiff(rules: .standard(ignoring: patterns, strict: strict)).compare(
@@ -65,11 +72,10 @@ extension KafkaTape {
                 print(report.text(verbose: verbose))
             }
             if let junit {
-                do {
-                    try Data(report.junitXML().utf8).write(to: URL(fileURLWithPath: junit))
-                } catch {
-                    throw UsageError("cannot write \(junit): \(error.localizedDescription)")
-                }
+                try writeOutputFile(junit, option: "--junit", contents: Data(report.junitXML().utf8), overwrite: overwrite)
+            }
+            for (path, session) in [(a, sessionA), (b, sessionB)] where session.corruptSpanCount > 0 {
+                throw UsageError("\(path): damaged: \(session.corruptSpanCount) corrupt spans skipped; the comparison used every intact record")
             }
             if !report.isEquivalent { throw FindingsExit() }
         }
@@ -78,7 +84,7 @@ extension KafkaTape {
             do {
                 return try RecordedSession.read(path: path)
             } catch {
-                throw UsageError("\(path): \(error)")
+                throw UsageError(error.description)
             }
         }
     }

@@ -15,7 +15,12 @@ extension KafkaTape {
                 apiName, apiVersion, requestTimeNs, latencyNs, clientId, request, response (decoded bodies, Kafka's \
                 field names; bytes as {"utf8":...} or {"base64":...}; records decoded), and error/requestHex/\
                 responseHex for frames that do not decode.
-                A torn tail (a capture cut short by a crash) is reported on stderr; everything before it is printed.
+                --events (with --json) interleaves connection and proxy events as JSON objects; every line then has a \
+                'kind'. --connection and --api apply to events too: --api shows the events about exchanges of \
+                those APIs (rewrites, faults), not connection lifecycle.
+                A torn tail (a capture cut short by a crash) is reported on stderr; everything before it is printed. \
+                Corruption in the middle (a damaged record with intact ones after it) is skipped and each span \
+                reported on stderr; the rest is printed and the exit status is 2.
                 """)
 
         @Argument(help: "Capture file (the first segment of a rotated capture).")
@@ -24,38 +29,70 @@ extension KafkaTape {
         @Flag(help: "One JSON object per exchange and line.")
         var json = false
 
+        @Flag(help: "With --json: also connection lifecycle, address mappings and proxy events, one JSON object each, in capture order; every line then has a 'kind' (exchange, connectionOpened, connectionClosed, addressMapping, event, unmatchedResponse, unparsableRequest).")
+        var events = false
+
         @Option(name: .customLong("connection"), help: "Only these connection ids (repeatable).")
         var connections: [UInt64] = []
 
         @Option(name: .customLong("api"), help: "Only these APIs, by name or key (repeatable).")
         var apis: [String] = []
 
+        func validate() throws {
+            if events && !json { throw ValidationError("--events needs --json (text output always shows events)") }
+        }
+
         func run() throws {
             let reader = try openCapture(path)
             let keys = try apiKeys(apis)
             var tracker = ExchangeTracker()
-            func emit(_ events: [ExchangeEvent]) {
-                for event in events {
+            var filter = DumpEventFilter(connections: Set(connections), apiKeys: keys)
+            let wanted = { (connection: UInt64) in connections.isEmpty || connections.contains(connection) }
+            // Unpaired frames have no API: they are shown unless --api asks for particular ones.
+            let unpairedShown = { (connection: UInt64) in keys.isEmpty && wanted(connection) }
+            func emit(_ list: [ExchangeEvent]) {
+                for event in list {
                     switch event {
                     case .exchange(let e):
-                        if !connections.isEmpty && !connections.contains(e.connectionId) { continue }
+                        if !wanted(e.connectionId) { continue }
                         if !keys.isEmpty && !keys.contains(e.apiKey) { continue }
                         let d = DecodedExchange(e)
-                        print(json ? d.jsonLine() : d.summaryLine())
+                        if json {
+                            let line = d.jsonLine()
+                            print(events ? #"{"kind":"exchange","# + line.dropFirst() : line)
+                        } else {
+                            print(d.summaryLine())
+                        }
                     case .unmatchedResponse(let u):
-                        if !json { print("-- conn \(u.connectionId): response \(u.correlationId.map(String.init) ?? "?") matches no request") }
+                        guard unpairedShown(u.connectionId) else { continue }
+                        if !json {
+                            print("-- conn \(u.connectionId): response \(u.correlationId.map(String.init) ?? "?") matches no request")
+                        } else if events {
+                            print(#"{"kind":"unmatchedResponse","connection":\#(u.connectionId),"correlationId":\#(u.correlationId.map(String.init) ?? "null"),"responseHex":"\#(Hex.encode(u.response.payload))"}"#)
+                        }
                     case .unparsableRequest(let f):
-                        if !json { print("-- conn \(f.connectionId): request frame of \(f.payload.readableBytes) bytes has no header") }
+                        guard unpairedShown(f.connectionId) else { continue }
+                        if !json {
+                            print("-- conn \(f.connectionId): request frame of \(f.payload.readableBytes) bytes has no header")
+                        } else if events {
+                            print(#"{"kind":"unparsableRequest","connection":\#(f.connectionId),"requestHex":"\#(Hex.encode(f.payload))"}"#)
+                        }
                     }
                 }
             }
             try forEachRecord(reader, path: path) { record in
-                if !json, let line = Self.describe(record), connections.isEmpty || record.connectionId.map(connections.contains) != false {
-                    print(line)
+                filter.observe(record)
+                if !json || events, filter.shows(record) {
+                    if json {
+                        if let line = DumpEventFilter.json(record) { print(line) }
+                    } else if let line = Self.describe(record) {
+                        print(line)
+                    }
                 }
                 emit(tracker.process(record))
             }
             emit(tracker.finish())
+            try failIfDamaged(reader, path: path)
         }
 
         static func describe(_ record: CaptureRecord) -> String? {

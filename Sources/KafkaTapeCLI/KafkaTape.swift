@@ -50,14 +50,37 @@ enum Main {
             exit(1)
         } catch {
             let code = KafkaTape.exitCode(for: error)
-            let message = KafkaTape.fullMessage(for: error)
             if code == .success {
+                let message = KafkaTape.fullMessage(for: error)
                 if !message.isEmpty { print(message) }
                 exit(0)
             }
+            if code == .validationFailure {
+                // The parser's own text is the message, a usage block and sometimes a help line; people
+                // and scripts get one line saying what is wrong and one pointing to --help.
+                let command = invokedCommandPath()
+                let message = KafkaTape.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid arguments"
+                let prefix = command.isEmpty ? "" : "\(command): "
+                FileHandle.standardError.write(Data("kafkatape: \(prefix)\(message)\n".utf8))
+                FileHandle.standardError.write(Data("kafkatape: see 'kafkatape \(command.isEmpty ? "" : command + " ")--help'\n".utf8))
+                exit(2)
+            }
+            let message = KafkaTape.fullMessage(for: error)
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
             // Argument parser's usage errors (EX_USAGE 64) and every other failure map to 2.
             exit(code.rawValue == 1 ? 1 : 2)
         }
     }
+}
+
+/// The subcommand names at the start of the command line (`pcap export`), for error hints.
+func invokedCommandPath() -> String {
+    var names: [String] = []
+    var current: [any ParsableCommand.Type] = KafkaTape.configuration.subcommands
+    for argument in CommandLine.arguments.dropFirst() {
+        guard let next = current.first(where: { $0._commandName == argument }) else { break }
+        names.append(argument)
+        current = next.configuration.subcommands
+    }
+    return names.joined(separator: " ")
 }

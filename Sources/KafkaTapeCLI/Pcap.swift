@@ -48,6 +48,7 @@ extension KafkaTape {
                 } catch {
                     throw UsageError("\(error)")
                 }
+                for span in report.corruptSpans { stderr("warning: \(span)") }
                 if let torn = report.tornTail {
                     stderr("warning: \(torn) — every record before it was exported")
                 }
@@ -59,6 +60,10 @@ extension KafkaTape {
                 if !s.serverPorts.isEmpty {
                     let decode = s.serverPorts.sorted().map { "-d tcp.port==\($0),kafka" }.joined(separator: " ")
                     print("decode with: tshark -r \(output) \(decode)")
+                }
+                let bad = report.corruptSpanCount + (report.tornTail?.kind == .corruption ? 1 : 0)
+                if bad > 0 {
+                    throw UsageError("\(capture): damaged: \(bad) corrupt span\(bad == 1 ? "" : "s") skipped; every intact record was exported")
                 }
             }
         }

@@ -218,9 +218,9 @@ extension KafkaTape {
                             } else {
                                 stderr("error: recording stopped: \(error); forwarding continues without capture")
                             }
-                        })
+                        }, publishLater: true)
                 } catch {
-                    throw UsageError("cannot create capture \(out): \(error)")
+                    throw UsageError(Self.createFailure(error, overwrite: overwrite))
                 }
             }
             var logger = Logger(label: "kafkatape")
@@ -237,6 +237,9 @@ extension KafkaTape {
             }
             var metricsServer: MetricsServer?
             if let metrics, let address = HostPort(metrics) {
+                if !address.isLoopback {
+                    stderr("warning: --metrics on \(address), not loopback: anyone who can reach it sees the proxy's connections, APIs and byte counts")
+                }
                 do {
                     metricsServer = try await MetricsServer(host: address.host, port: address.port, proxy: server, group: server.eventLoopGroup)
                     stderr("metrics: http://\(address.host):\(metricsServer?.port ?? address.port)/metrics")
@@ -245,6 +248,16 @@ extension KafkaTape {
                     try? sink?.close()
                     throw UsageError("cannot serve metrics on \(address): \(error)")
                 }
+            }
+            // Only now, with every listener up, does the capture replace what was at --out: a start that
+            // failed above left it untouched (closing an unpublished capture removes it).
+            do {
+                try sink?.publish()
+            } catch {
+                await metricsServer?.stop()
+                await server.stop()
+                try? sink?.close()
+                throw UsageError(Self.createFailure(error, overwrite: overwrite))
             }
             stderr("recording: listening on \(listenAddress.host):\(server.bootstrapPort), upstream \(upstreamAddress), capture \(out ?? "off")")
             do {
@@ -267,6 +280,18 @@ extension KafkaTape {
                 throw UsageError("stopped because the capture could not be written (\(closeError.map { "\($0)" } ?? "write failed")); \(readable)")
             }
             if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError); \(readable)") }
+        }
+
+        /// One line for a capture that cannot be created or published.
+        static func createFailure(_ error: CaptureError, overwrite: Bool) -> String {
+            switch error.kind {
+            case .fileExists where !overwrite:
+                return "--out \(error.path ?? ""): file exists (use --overwrite to replace it)"
+            case .locked:
+                return "--out \(error.path ?? ""): another kafkatape is recording to it (the file is locked)"
+            default:
+                return "--out \(error)"
+            }
         }
 
         func printSummary(_ s: ProxyStatistics.Snapshot, sink: FileCaptureSink?, nodePorts: [Int32: Int]) {

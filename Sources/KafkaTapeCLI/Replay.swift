@@ -77,7 +77,7 @@ extension KafkaTape {
             do {
                 session = try RecordedSession.read(path: capture)
             } catch {
-                throw UsageError("\(capture): \(error)")
+                throw UsageError(error.description)
             }
             for w in session.warnings { stderr("warning: \(w)") }
             let known = Set(session.connections.map(\.id))
@@ -94,7 +94,7 @@ extension KafkaTape {
                         path: out, header: header, overwrite: overwrite,
                         onError: { error in stderr("error: writing \(out) failed: \(error)") })
                 } catch {
-                    throw UsageError("cannot create capture \(out): \(error)")
+                    throw UsageError(error.kind == .fileExists ? "--out \(out): file exists (use --overwrite to replace it)" : "--out \(error)")
                 }
             } else {
                 sink = nil

@@ -92,7 +92,7 @@ extension KafkaTape {
             do {
                 session = try RecordedSession.read(path: capture)
             } catch {
-                throw UsageError("\(capture): \(error)")
+                throw UsageError(error.description)
             }
             for w in session.warnings { stderr("warning: \(w)") }
             if !listenAddress.isLoopback {

@@ -67,7 +67,9 @@ import Testing
         }
     }
 
-    @Test func checksumMismatchMidFileIsCorruption() throws {
+    /// A bit flip in a record with records after it: that record is skipped, reading resumes at the
+    /// next one, and the span is reported; no torn tail.
+    @Test func checksumMismatchMidFileIsSkippedAndReadPast() throws {
         let storage = MemoryCaptureStorage()
         let records = sampleRecords()
         let writer = try CaptureWriter(path: "m", header: testHeader(), storage: storage)
@@ -81,17 +83,22 @@ import Testing
         file.setInteger((file.getInteger(at: at, as: UInt8.self) ?? 0) ^ 0x10, at: at)
         storage.setContents(file, of: "m")
         let (read, reader) = try readCapture("m", storage: storage)
-        #expect(read == Array(records[0..<3]))
-        let tail = try #require(reader.tornTail)
-        #expect(tail.kind == .corruption)
-        #expect(tail.offset == Int64(badStart))
-        #expect(tail.bytesDiscarded == Int64(file.readableBytes - badStart))
-        guard case .checksumMismatch(let stored, let computed) = tail.reason else {
-            Issue.record("unexpected reason \(tail.reason)")
+        var expected = records
+        expected.remove(at: 3)
+        #expect(read == expected)
+        #expect(reader.tornTail == nil)
+        #expect(reader.corruptSpanCount == 1)
+        let span = try #require(reader.corruptSpans.first)
+        #expect(span.offset == Int64(badStart))
+        #expect(span.length == Int64(records[3].encodedSize))
+        #expect(span.resumedInSegment)
+        guard case .checksumMismatch(let stored, let computed) = span.reason else {
+            Issue.record("unexpected reason \(span.reason)")
             return
         }
         #expect(stored != computed)
-        #expect(tail.description.contains("corruption at offset \(badStart)"))
+        #expect(span.description.contains("corruption at offset \(badStart)"))
+        #expect(span.description.contains("skipped \(records[3].encodedSize) bytes, resumed at offset \(badStart + records[3].encodedSize)"))
     }
 
     @Test func checksumMismatchInTheLastRecordIsATornTail() throws {
@@ -154,7 +161,9 @@ import Testing
         }
     }
 
-    @Test func absurdLengthMidFileIsCorruption() throws {
+    /// A length field damaged to an absurd value: the record is skipped (nothing allocated for it),
+    /// the rest is read.
+    @Test func absurdLengthMidFileIsSkipped() throws {
         let storage = MemoryCaptureStorage()
         let records = sampleRecords()
         let writer = try CaptureWriter(path: "m", header: testHeader(), storage: storage)
@@ -165,28 +174,83 @@ import Testing
         file.setInteger(UInt32(0xFFFF_FFF0), at: headerSize + records[0].encodedSize)
         storage.setContents(file, of: "m")
         let (read, reader) = try readCapture("m", storage: storage)
-        #expect(read == [records[0]])
-        let tail = try #require(reader.tornTail)
-        #expect(tail.kind == .corruption)
-        guard case .recordTooLarge = tail.reason else {
-            Issue.record("unexpected reason \(tail.reason)")
+        #expect(read == [records[0]] + records[2...])
+        #expect(reader.tornTail == nil)
+        let span = try #require(reader.corruptSpans.first)
+        guard case .recordTooLarge = span.reason else {
+            Issue.record("unexpected reason \(span.reason)")
             return
         }
     }
 
-    @Test func tornTailInAnEarlierSegmentIsCorruption() throws {
+    /// A length that fits the format's limit but not the file (a 1 GiB claim in a small file) is
+    /// checked against the bytes that remain before anything is buffered for it.
+    @Test func lengthBeyondTheFileMidFileIsSkipped() throws {
         let storage = MemoryCaptureStorage()
+        let records = sampleRecords()
+        let writer = try CaptureWriter(path: "m", header: testHeader(), storage: storage)
+        for r in records { try writer.append(r) }
+        try writer.close()
+        var file = try #require(storage.contents(of: "m"))
+        let headerSize = testHeader().encodedFileHeader().readableBytes
+        file.setInteger(UInt32(1 << 30), at: headerSize + records[0].encodedSize)
+        storage.setContents(file, of: "m")
+        let (read, reader) = try readCapture("m", storage: storage)
+        #expect(read == [records[0]] + records[2...])
+        let span = try #require(reader.corruptSpans.first)
+        guard case .truncatedRecordBody(let declared, _) = span.reason else {
+            Issue.record("unexpected reason \(span.reason)")
+            return
+        }
+        #expect(declared == 1 << 30)
+    }
+
+    /// The same claim in the last record is a torn tail (nothing intact follows).
+    @Test func lengthBeyondTheFileAtTheEndIsATornTail() throws {
+        let storage = MemoryCaptureStorage()
+        let records = sampleRecords()
+        let writer = try CaptureWriter(path: "m", header: testHeader(), storage: storage)
+        for r in records { try writer.append(r) }
+        try writer.close()
+        var file = try #require(storage.contents(of: "m"))
+        let lastStart = file.readableBytes - records[records.count - 1].encodedSize
+        file.setInteger(UInt32(1 << 30), at: lastStart)
+        storage.setContents(file, of: "m")
+        let (read, reader) = try readCapture("m", storage: storage)
+        #expect(read == Array(records.dropLast()))
+        #expect(reader.corruptSpanCount == 0)
+        let tail = try #require(reader.tornTail)
+        #expect(tail.kind == .interruptedWrite)
+        #expect(tail.offset == Int64(lastStart))
+    }
+
+    /// A torn record at the end of a segment that has a successor: the rest of that segment is a
+    /// corrupt span and reading goes on in the next segment.
+    @Test func tornTailInAnEarlierSegmentIsSkippedToTheNextSegment() throws {
+        let storage = MemoryCaptureStorage()
+        let records = sampleRecords()
         let writer = try CaptureWriter(path: "m", header: testHeader(), rotateBytes: 400, storage: storage)
-        for r in sampleRecords() { try writer.append(r) }
+        for r in records { try writer.append(r) }
         try writer.close()
         #expect(writer.segmentPaths.count >= 3)
         var first = try #require(storage.contents(of: "m"))
         first.moveWriterIndex(to: first.writerIndex - 3)
         storage.setContents(first, of: "m")
-        let (_, reader) = try readCapture("m", storage: storage)
-        let tail = try #require(reader.tornTail)
-        #expect(tail.segmentIndex == 0)
-        #expect(tail.kind == .corruption)
+        let firstSegment = try readCapture("m", storage: { () -> MemoryCaptureStorage in
+            let only = MemoryCaptureStorage()
+            only.setContents(first, of: "m")
+            return only
+        }())
+        let (read, reader) = try readCapture("m", storage: storage)
+        #expect(reader.tornTail == nil)
+        let span = try #require(reader.corruptSpans.first)
+        #expect(span.segmentIndex == 0)
+        #expect(!span.resumedInSegment)
+        // Everything but segment 0's last record.
+        var expected = records
+        expected.remove(at: firstSegment.0.count)
+        #expect(read == expected)
+        #expect(reader.segmentPaths.count == writer.segmentPaths.count)
     }
 
     @Test func truncatedHeaderOfTheNextSegmentIsATornTail() throws {

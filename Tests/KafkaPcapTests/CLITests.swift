@@ -77,10 +77,31 @@ struct CLITests {
             expectUsageError(r, contains: "not a pcap or pcapng file")
             #expect(!FileManager.default.fileExists(atPath: "\(dir)/x.ktape"))
             let missing = try await run(kafkatape, ["pcap", "import", "\(dir)/nope.pcap", "\(dir)/y.ktape"])
-            expectUsageError(missing, contains: "nope.pcap")
+            expectUsageError(missing, contains: "nope.pcap: no such file or directory")
+            #expect(!missing.stderr.contains("not a pcap"))
             let export = try await run(kafkatape, ["pcap", "export", bogus, "\(dir)/z.pcap"])
             expectUsageError(export, contains: "not a KafkaTape capture")
         }
+    }
+
+    /// A pcap the user may not read is a permission problem, not "not a pcap file". As root the test
+    /// runs the command as nobody (setpriv), since root reads everything.
+    @Test(.enabled(if: !Repo.isRoot || Repo.setpriv != nil, "needs setpriv to run as another user as root"))
+    func unreadablePcapSaysPermissionDenied() async throws {
+        // Under /tmp with world-traversable directories, so that nobody reaches the file.
+        let dir = "/tmp/kafkatape-perm-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pcap = "\(dir)/private.pcap"
+        let writer = try PcapFileWriter(path: pcap)
+        try writer.close()
+        chmod(pcap, 0o000)
+        let args = ["pcap", "import", pcap, "\(dir)/x.ktape"]
+        let r = Repo.isRoot
+            ? try await run(try #require(Repo.setpriv), ["--reuid=65534", "--regid=65534", "--clear-groups", kafkatape] + args)
+            : try await run(kafkatape, args)
+        expectUsageError(r, contains: "\(pcap): permission denied")
+        #expect(!r.stderr.contains("not a pcap"))
     }
 
     @Test func unsupportedLinkType() async throws {

@@ -40,12 +40,14 @@ struct LiveSessionTests {
             let ports = [brokerPort, listenPort, nodePort]
             let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
 
-            // tcpdump and sniff, both on loopback.
+            // tcpdump and sniff, both on loopback. A 32 MB kernel buffer (-B) instead of 2 MB: on a loaded
+            // machine tcpdump can fall behind, and the kernel then drops packets (a gap in the import that
+            // no reassembler can fill). Drops that still happen are told apart from reassembly gaps below.
             // The test process blocks SIGINT/SIGTERM and children inherit the mask; tcpdump only
             // stops on a signal it can receive, so it starts through a wrapper that unblocks them.
             let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
             let tcpdump = try Child(
-                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
+                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-B", ProcessInfo.processInfo.environment["KAFKATAPE_TEST_TCPDUMP_BUFFER_KB"] ?? "32768", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
                 directory: dir, name: "tcpdump")
             children.append(tcpdump)
             try await tcpdump.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
@@ -93,18 +95,42 @@ struct LiveSessionTests {
             #expect(exchangeFingerprints(try readCapture("\(dir)/back.ktape")) == exchangeFingerprints(proxyRecords))
 
             // 3. tcpdump's capture: our import against tshark, and against the proxy's own capture.
+            // The kernel's own count of packets it dropped for tcpdump (pcap_stats' ps_drop, which tcpdump
+            // prints as it exits) and for sniff: a gap with no drop is a reassembler bug; a gap with drops
+            // is the capture's loss, and the comparisons that need every byte do not apply.
+            let tcpdumpDrops = try #require(Self.count(#"(\d+) packets? dropped by kernel"#, in: tcpdump.stderr), "tcpdump: \(tcpdump.stderr)")
+            let sniffDrops = try #require(Self.count(#"kernel: \d+ received, (\d+) dropped"#, in: sniff.stdout), "sniff: \(sniff.stdout)")
             let lo = try await run(kafkatape, ["pcap", "import", "\(dir)/lo.pcap", "\(dir)/lo.ktape"] + ports.flatMap { ["--port", "\($0)"] })
             #expect(lo.status == 0, "\(lo.stderr)")
+            let loGaps = try #require(Self.count(#"gaps: (\d+)"#, in: lo.stdout), "\(lo.stdout)")
+            print("LiveSessionTests: kernel drops: tcpdump \(tcpdumpDrops), sniff \(sniffDrops); loopback import gaps: \(loGaps)")
+            #expect(loGaps == 0 || tcpdumpDrops > 0, "gaps without a kernel drop: the reassembler lost data: \(lo.stdout)")
             let loRequests = captureRequests(try readCapture("\(dir)/lo.ktape"))
-            #expect(loRequests == (try await tsharkRequests("\(dir)/lo.pcap", ports: ports)))
-            for (clientPort, requests) in proxyRequests {
-                #expect(loRequests[clientPort] == requests, "client port \(clientPort): tcpdump import differs from the proxy capture")
+            if tcpdumpDrops == 0 {
+                #expect(loRequests == (try await tsharkRequests("\(dir)/lo.pcap", ports: ports)))
+                for (clientPort, requests) in proxyRequests {
+                    #expect(loRequests[clientPort] == requests, "client port \(clientPort): tcpdump import differs from the proxy capture")
+                }
+            } else {
+                print("LiveSessionTests: the kernel dropped \(tcpdumpDrops) packets for tcpdump (gaps: \(loGaps)); complete-capture comparisons skipped")
             }
-            #expect(lo.stdout.contains("gaps: 0"), "\(lo.stdout)")
 
             // 4. The live sniff saw what tcpdump saw.
             #expect(sniff.stdout.contains("connections:"))
-            #expect(captureRequests(try readCapture("\(dir)/sniff.ktape")) == loRequests)
+            if tcpdumpDrops == 0 && sniffDrops == 0 {
+                #expect(captureRequests(try readCapture("\(dir)/sniff.ktape")) == loRequests)
+            } else {
+                print("LiveSessionTests: kernel drops: tcpdump \(tcpdumpDrops), sniff \(sniffDrops); sniff/tcpdump comparison skipped")
+            }
         }
+    }
+
+    /// The first capture group of `pattern` in `text`, as a number.
+    static func count(_ pattern: String, in text: String) -> Int? {
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
+            let r = Range(m.range(at: 1), in: text)
+        else { return nil }
+        return Int(text[r])
     }
 }

@@ -2,9 +2,15 @@ import KafkaProtocol
 
 /// A compact, schema-agnostic summary of a decoded message: topics and partitions with their offsets,
 /// record counts and error codes, plus the group/producer/session fields that explain a session.
-/// It walks the generic `KafkaValue` tree by Kafka's field names, so it works for every API.
+/// It walks the generic `KafkaValue` tree by Kafka's field names, so it works for every API, with no
+/// code per API: every named element (topic, group, resource, transaction) appears with its non-zero
+/// error codes, and every non-zero error code appears with the name of the element that carries it.
 public enum ExchangeSummary {
     static let topicNameFields: Set<String> = ["Name", "Topic", "TopicName"]
+    /// Fields that name the element they are in, for any API: topics, groups, resources, transactions.
+    static let elementNameFields: [String] = [
+        "Name", "Topic", "TopicName", "GroupId", "GroupName", "ResourceName", "TransactionalId",
+    ]
     static let partitionFields: Set<String> = ["PartitionIndex", "Partition", "Index"]
     static let partitionFacts: [String] = [
         "FetchOffset", "Offset", "CommittedOffset", "BaseOffset", "HighWatermark", "LastStableOffset", "LogStartOffset",
@@ -22,11 +28,18 @@ public enum ExchangeSummary {
             if topLevelFacts.contains(f.name), let s = scalar(f.value), s != "null", s != "\"\"", s != "-1" {
                 parts.append("\(f.name)=\(s)")
             }
-            if f.name == "ErrorCode", case .int(let c) = f.value, c != 0 {
-                parts.append("error=\(KafkaErrorCode.name(Int16(truncatingIfNeeded: c)))")
+            if f.name.hasSuffix("ErrorCode"), case .int(let c) = f.value, c != 0 {
+                parts.append("\(errorLabel(f.name))=\(KafkaErrorCode.name(Int16(truncatingIfNeeded: c)))")
             }
         }
-        walk(value, topic: nil, into: &parts)
+        // The top level's own name and errors are the facts above; below it, every element speaks for itself.
+        var topic: String?
+        if let name = top.fields.first(where: { topicNameFields.contains($0.name) })?.value, case .string(let s) = name {
+            topic = s
+        }
+        for f in top.fields {
+            if case .array = f.value { walk(f.value, topic: topic, names: wantsNames(f.name), into: &parts) }
+        }
         var out = ""
         for (i, p) in parts.enumerated() {
             let next = out.isEmpty ? p : out + " " + p
@@ -50,10 +63,16 @@ public enum ExchangeSummary {
         }
     }
 
-    static func walk(_ value: KafkaValue, topic: String?, into parts: inout [String]) {
+    /// Config entries (`Configs`, `Synonyms`) carry a `Name` too, but a config key is not what a
+    /// summary line is for; their errors still show.
+    static func wantsNames(_ arrayField: String) -> Bool {
+        !(arrayField.hasSuffix("Configs") || arrayField == "Synonyms" || arrayField.hasSuffix("Config"))
+    }
+
+    static func walk(_ value: KafkaValue, topic: String?, names: Bool = true, into parts: inout [String]) {
         switch value {
         case .array(let a):
-            for e in a { walk(e, topic: topic, into: &parts) }
+            for e in a { walk(e, topic: topic, names: names, into: &parts) }
         case .object(let o):
             var topic = topic
             if let name = o.fields.first(where: { topicNameFields.contains($0.name) })?.value, case .string(let s) = name,
@@ -80,17 +99,44 @@ public enum ExchangeSummary {
                         facts.append("records=undecodable")
                     }
                 }
-                if let e = o["ErrorCode"], case .int(let c) = e, c != 0 {
-                    facts.append("error=\(KafkaErrorCode.name(Int16(truncatingIfNeeded: c)))")
-                }
+                facts += errorFields(o)
                 parts.append("\(t)[\(index)]" + (facts.isEmpty ? "" : " " + facts.joined(separator: " ")))
                 return
             }
+            let before = parts.count
             for f in o.fields {
-                if case .array = f.value { walk(f.value, topic: topic, into: &parts) }
+                if case .array = f.value { walk(f.value, topic: topic, names: names && wantsNames(f.name), into: &parts) }
+            }
+            // An element with a name or an error that nothing below already showed: name it, with its
+            // errors (a topic CreateTopics refused, a group DeleteGroups could not delete, a resource).
+            let name = !names ? nil : elementNameFields.lazy.compactMap { field -> String? in
+                if case .string(let s)? = o[field] { return s }
+                return nil
+            }.first
+            let errors = errorFields(o)
+            if (name != nil && parts.count == before) || !errors.isEmpty {
+                var part = name ?? ""
+                for e in errors { part += (part.isEmpty ? "" : " ") + e }
+                parts.append(part)
             }
         default:
             return
         }
+    }
+
+    /// `error=NAME` for each non-zero `…ErrorCode` field of an object (not of its children).
+    static func errorFields(_ o: KafkaObject) -> [String] {
+        var out: [String] = []
+        for f in o.fields where f.name.hasSuffix("ErrorCode") {
+            if case .int(let c) = f.value, c != 0 {
+                out.append("\(errorLabel(f.name))=\(KafkaErrorCode.name(Int16(truncatingIfNeeded: c)))")
+            }
+        }
+        return out
+    }
+
+    /// `error` for `ErrorCode`; the field name for the others (`TopLevelErrorCode`), so they stay apart.
+    static func errorLabel(_ field: String) -> String {
+        field == "ErrorCode" ? "error" : field
     }
 }

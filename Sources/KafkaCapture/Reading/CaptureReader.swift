@@ -8,8 +8,10 @@ import NIOCore
 /// and carry the same capture id and the expected segment index. A file that is there but does not
 /// belong ends the capture and is reported in `ignoredSegment`.
 ///
-/// A torn or corrupt record does not throw: `next()` returns every record before it, then nil, and
-/// `tornTail` says where and why. Records of types this build does not know are skipped by length
+/// Damage does not throw. A bad record with an intact record somewhere after it in the same segment
+/// is skipped up to that record (resynchronisation) and listed in `corruptSpans`; reading goes on.
+/// A bad record at the end (a write cut short) ends the capture: `next()` returns every record
+/// before it, then nil, and `tornTail` says where and why. Records of types this build does not know are skipped by length
 /// and counted in `skippedRecordTypes`. `next()` throws only for I/O errors.
 public final class CaptureReader {
     /// The first segment's header.
@@ -24,6 +26,12 @@ public final class CaptureReader {
     public private(set) var ignoredSegment: IgnoredSegment?
     /// Records of unknown types skipped so far, by type.
     public private(set) var skippedRecordTypes: [CaptureRecordType: Int] = [:]
+    /// Damaged spans skipped so far (the first `maxKeptCorruptSpans`; `corruptSpanCount` counts all).
+    public private(set) var corruptSpans: [CorruptSpan] = []
+    /// Damaged spans skipped so far.
+    public private(set) var corruptSpanCount = 0
+    /// Bytes in damaged spans skipped so far.
+    public private(set) var corruptBytes: Int64 = 0
     /// Records returned so far.
     public private(set) var recordCount = 0
     /// The position of the record `next()` returned last.
@@ -35,6 +43,9 @@ public final class CaptureReader {
     private let basePath: String
     private var cursor: SegmentCursor?
     private var segmentIndex: UInt32
+
+    /// Spans kept in `corruptSpans`; a file damaged all over must not make the list grow without bound.
+    public static let maxKeptCorruptSpans = 1000
 
     /// The default read chunk: 1 MiB.
     public static let defaultChunkSize = 1 << 20
@@ -79,30 +90,33 @@ public final class CaptureReader {
                     try advanceSegment()
                     continue
                 }
-                try stop(cursor, at: start, .truncatedRecordHeader(available: cursor.available), atEnd: true)
-                return nil
+                try damaged(cursor, at: start, .truncatedRecordHeader(available: cursor.available), atEnd: true)
+                continue
             }
             let bodyLength = Int(cursor.buffer.getInteger(at: cursor.buffer.readerIndex, endianness: .big, as: UInt32.self) ?? 0)
             let storedCRC = cursor.buffer.getInteger(at: cursor.buffer.readerIndex + 4, endianness: .big, as: UInt32.self) ?? 0
             guard bodyLength <= CaptureFormat.maxRecordBodySize else {
-                try stop(
+                try damaged(
                     cursor, at: start, .recordTooLarge(declared: bodyLength, limit: CaptureFormat.maxRecordBodySize),
                     atEnd: false)
-                return nil
+                continue
             }
             let total = CaptureFormat.recordHeaderSize + bodyLength
-            guard try cursor.ensure(total) else {
-                try stop(
-                    cursor, at: start,
-                    .truncatedRecordBody(declared: bodyLength, available: cursor.available - CaptureFormat.recordHeaderSize),
+            // The declared length is untrusted: compare it with the bytes the segment really has before
+            // buffering (allocating) that much.
+            let remaining = try cursor.remaining(atLeast: total)
+            guard Int64(total) <= remaining, try cursor.ensure(total) else {
+                let present = Int(min(remaining, Int64(cursor.available))) - CaptureFormat.recordHeaderSize
+                try damaged(
+                    cursor, at: start, .truncatedRecordBody(declared: bodyLength, available: max(0, present)),
                     atEnd: true)
-                return nil
+                continue
             }
             let typeAndBody = cursor.buffer.getSlice(at: cursor.buffer.readerIndex + 8, length: 1 + bodyLength) ?? ByteBuffer()
             let computedCRC = CRC32C.checksum(typeAndBody)
             guard computedCRC == storedCRC else {
-                try stop(cursor, at: start, .checksumMismatch(stored: storedCRC, computed: computedCRC), atEnd: false)
-                return nil
+                try damaged(cursor, at: start, .checksumMismatch(stored: storedCRC, computed: computedCRC), atEnd: false)
+                continue
             }
             let type = CaptureRecordType(rawValue: typeAndBody.getInteger(at: typeAndBody.readerIndex) ?? 0)
             let body = typeAndBody.getSlice(at: typeAndBody.readerIndex + 1, length: bodyLength) ?? ByteBuffer()
@@ -110,8 +124,8 @@ public final class CaptureReader {
             do {
                 record = try CaptureRecord.decode(type: type, body: body)
             } catch {
-                try stop(cursor, at: start, .malformedRecord(type: type, detail: error.description), atEnd: false)
-                return nil
+                try damaged(cursor, at: start, .malformedRecord(type: type, detail: error.description), atEnd: false)
+                continue
             }
             cursor.skip(total)
             guard let record else {
@@ -188,7 +202,48 @@ public final class CaptureReader {
         }
     }
 
-    // MARK: - Stopping
+    // MARK: - Damage
+
+    /// A bad record at `offset`: skip to the next intact record of this segment if there is one, else
+    /// to the next segment if the capture goes on, else stop with a torn tail.
+    private func damaged(_ cursor: SegmentCursor, at offset: Int64, _ reason: TornTail.Reason, atEnd: Bool) throws(CaptureError) {
+        let size = try cursor.source.size()
+        let finder = RecordResynchronizer(source: cursor.source, segmentSize: size)
+        if let resume = try finder.nextRecord(from: offset + 1) {
+            noteCorruption(
+                CorruptSpan(
+                    segmentIndex: segmentIndex, path: cursor.path, offset: offset, length: resume - offset, reason: reason,
+                    resumedInSegment: true))
+            try cursor.reposition(to: resume)
+            return
+        }
+        try stop(cursor, at: offset, reason, atEnd: atEnd)
+        // A later segment of this capture follows: the rest of this one is damage, the capture goes on.
+        if let torn = tornTail, torn.kind == .corruption, torn.segmentIndex == segmentIndex, followSegments,
+            nextSegmentBelongs()
+        {
+            tornTail = nil
+            noteCorruption(
+                CorruptSpan(
+                    segmentIndex: segmentIndex, path: torn.path, offset: offset, length: torn.bytesDiscarded, reason: reason,
+                    resumedInSegment: false))
+            try advanceSegment()
+        }
+    }
+
+    private func noteCorruption(_ span: CorruptSpan) {
+        corruptSpanCount += 1
+        corruptBytes += span.length
+        if corruptSpans.count < Self.maxKeptCorruptSpans { corruptSpans.append(span) }
+    }
+
+    private func nextSegmentBelongs() -> Bool {
+        let nextPath = CaptureFormat.segmentPath(base: basePath, index: segmentIndex + 1)
+        guard let source = try? storage.openSegment(path: nextPath) else { return false }
+        let next = SegmentCursor(source: source, path: nextPath, chunkSize: 4096)
+        if case .belongs? = try? checkContinuation(next, index: segmentIndex + 1) { return true }
+        return false
+    }
 
     private func stop(_ cursor: SegmentCursor, at offset: Int64, _ reason: TornTail.Reason, atEnd: Bool) throws(CaptureError) {
         let size = (try? cursor.source.size()) ?? offset + Int64(cursor.available)

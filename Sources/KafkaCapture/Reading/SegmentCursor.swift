@@ -10,6 +10,8 @@ final class SegmentCursor {
     private(set) var buffer = ByteBuffer()
     private(set) var offset: Int64 = 0
     private(set) var atEOF = false
+    /// The segment's size when last asked (a capture being written grows).
+    private var knownSize: Int64 = -1
 
     init(source: any CaptureSegmentSource, path: String, chunkSize: Int) {
         self.source = source
@@ -48,6 +50,21 @@ final class SegmentCursor {
             }
         }
         return true
+    }
+
+    /// Bytes from the current position to the end of the segment, asking the file again only when the
+    /// size known so far is not enough for `wanted`.
+    func remaining(atLeast wanted: Int) throws(CaptureError) -> Int64 {
+        if knownSize - offset < Int64(wanted) { knownSize = try source.size() }
+        return max(0, knownSize - offset)
+    }
+
+    /// Continues from `newOffset` (forward or back), dropping what is buffered.
+    func reposition(to newOffset: Int64) throws(CaptureError) {
+        try source.seek(to: newOffset)
+        buffer = ByteBuffer()
+        offset = newOffset
+        atEOF = false
     }
 
     func skip(_ n: Int) {

@@ -1,9 +1,9 @@
 /// Where and why a reader stopped before the end of a capture's bytes.
 ///
 /// A capture whose writer was killed mid-write (`kill -9`, a crash, a full disk) ends with an
-/// incomplete record: `kind` is `.interruptedWrite`. A bad record with valid-looking bytes after it
-/// is `.corruption`. Either way the reader returns every record before `offset` and nothing after:
-/// it does not try to resynchronise.
+/// incomplete record: `kind` is `.interruptedWrite`. A bad record followed by non-zero bytes that hold
+/// no intact record is `.corruption`. A bad record with an intact record after it is not a torn tail:
+/// the reader skips to that record and reports a `CorruptSpan`. (`Reason` describes both.)
 public struct TornTail: Hashable, Sendable, CustomStringConvertible {
     /// What was wrong with the bytes at `offset`.
     public enum Reason: Hashable, Sendable, CustomStringConvertible {
@@ -41,7 +41,7 @@ public struct TornTail: Hashable, Sendable, CustomStringConvertible {
         /// The bad bytes run to the end of the capture (or are all zero, as a file system leaves a
         /// file extended but not written): the writer was interrupted. Expected after `kill -9`.
         case interruptedWrite
-        /// Valid-looking data follows the bad record: the file was damaged.
+        /// Non-zero data without an intact record follows the bad record: the file was damaged.
         case corruption
     }
 

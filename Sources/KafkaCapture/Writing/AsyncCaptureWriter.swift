@@ -19,6 +19,8 @@ import NIOCore
 /// first error. Callbacks run on the writer thread and must not block (hop to an event loop).
 public final class AsyncCaptureWriter: Sendable {
     private let core: Core
+    /// The first segment's staging (see `CaptureWriter.init`'s `publishLater`).
+    public let staging: CaptureStaging
 
     /// Default high-water mark: 32 MiB queued.
     public static let defaultHighWaterMark = 32 << 20
@@ -36,6 +38,7 @@ public final class AsyncCaptureWriter: Sendable {
         lowWaterMark: Int? = nil, onWritable: @escaping @Sendable () -> Void = {},
         onError: @escaping @Sendable (CaptureError) -> Void = { _ in }
     ) {
+        staging = writer.staging
         let high = max(1, highWaterMark)
         let low = min(max(0, lowWaterMark ?? high / 2), high)
         core = Core(writer: writer, high: high, low: low, onWritable: onWritable, onError: onError)
@@ -47,10 +50,11 @@ public final class AsyncCaptureWriter: Sendable {
         path: String, header: CaptureHeader, rotateBytes: Int? = nil, overwrite: Bool = false,
         storage: any CaptureStorage = FileCaptureStorage(), highWaterMark: Int = AsyncCaptureWriter.defaultHighWaterMark,
         lowWaterMark: Int? = nil, onWritable: @escaping @Sendable () -> Void = {},
-        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }
+        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }, publishLater: Bool = false
     ) throws(CaptureError) {
         let writer = try CaptureWriter(
-            path: path, header: header, rotateBytes: rotateBytes, overwrite: overwrite, storage: storage)
+            path: path, header: header, rotateBytes: rotateBytes, overwrite: overwrite, storage: storage,
+            publishLater: publishLater)
         self.init(
             writer: writer, highWaterMark: highWaterMark, lowWaterMark: lowWaterMark, onWritable: onWritable,
             onError: onError)

@@ -16,6 +16,17 @@ public protocol CaptureStorage: AnyObject, Sendable {
     func createSegment(path: String, overwrite: Bool) throws(CaptureError) -> any CaptureSegmentSink
     /// Opens a segment for reading, or returns nil when there is no such segment.
     func openSegment(path: String) throws(CaptureError) -> (any CaptureSegmentSource)?
+    /// Creates a first segment that appears at `path` only when its `CaptureStaging` is published, so
+    /// that a writer that fails before it starts leaves `path` as it was. Storages without a notion of
+    /// staging create the segment at once (the default).
+    func createStagedSegment(path: String, overwrite: Bool) throws(CaptureError) -> (any CaptureSegmentSink, CaptureStaging)
+}
+
+extension CaptureStorage {
+    /// Creates the segment directly; publishing does nothing.
+    public func createStagedSegment(path: String, overwrite: Bool) throws(CaptureError) -> (any CaptureSegmentSink, CaptureStaging) {
+        (try createSegment(path: path, overwrite: overwrite), CaptureStaging(published: path))
+    }
 }
 
 /// A segment being written.
@@ -44,36 +55,84 @@ public protocol CaptureSegmentSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int
     /// The segment's current size in bytes.
     func size() throws(CaptureError) -> Int64
+    /// Reads up to `buffer.count` bytes at `offset` without moving the position `read(into:)` uses;
+    /// returns 0 at the end. Readers use it to look ahead for the next intact record after damage.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int
+    /// Moves the position `read(into:)` continues from.
+    func seek(to offset: Int64) throws(CaptureError)
     func close()
 }
 
 /// Segments as files, created with mode 0600 (captures hold whatever the clients sent, credentials
 /// included).
+///
+/// Every segment being written holds an exclusive `flock(2)` for as long as its writer has it open, and
+/// a file that another process (or another writer in this one) holds locked is never created over or
+/// truncated: the writer is refused with `CaptureError.Kind.locked`. `flock` locks are advisory, so
+/// this protects captures from other KafkaTape writers, not from `cp` or `rm`.
 public final class FileCaptureStorage: CaptureStorage, Sendable {
     /// The local file system.
     public init() {}
 
-    /// Opens `path` with `O_CREAT|O_EXCL` (or `O_TRUNC` with `overwrite`), mode 0600.
+    /// Opens `path` with `O_CREAT|O_EXCL` (or, with `overwrite`, truncates it once it holds the lock),
+    /// mode 0600, and locks it.
     public func createSegment(path: String, overwrite: Bool) throws(CaptureError) -> any CaptureSegmentSink {
         var flags = O_WRONLY | O_CREAT | O_CLOEXEC
-        flags |= overwrite ? O_TRUNC : O_EXCL
+        // No O_TRUNC: the file may belong to a running writer, which the lock below finds out first.
+        if !overwrite { flags |= O_EXCL }
         let fd = retryingEINTR { open(path, flags, mode_t(0o600)) }
         guard fd >= 0 else {
             let e = errno
             if e == EEXIST { throw CaptureError(.fileExists, path: path) }
             throw CaptureError(.io(operation: "create", errno: e), path: path)
         }
-        // O_TRUNC keeps an existing file's mode; a capture is always private.
-        if overwrite && fchmod(fd, mode_t(0o600)) != 0 {
-            let e = errno
-            // Character devices (/dev/null, /dev/full) cannot be chmod'ed by a normal user; that is fine.
-            var st = stat()
-            if fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) == S_IFREG {
-                close(fd)
-                throw CaptureError(.io(operation: "chmod", errno: e), path: path)
-            }
+        do {
+            try lockExclusively(fd, path: path)
+            if overwrite { try Self.truncateAndMakePrivate(fd, path: path) }
+        } catch {
+            close(fd)
+            throw error
         }
         return FileSegmentSink(fd: fd, path: path)
+    }
+
+    /// Creates the first segment under a hidden temporary name in the same directory (so the final
+    /// `rename(2)` or `link(2)` stays on one file system and is atomic). Nothing at `path` changes until
+    /// `CaptureStaging.publish()`; until then an existing capture at `path` is held locked, so no other
+    /// writer can replace it either. Without `overwrite`, an existing `path` is refused here already.
+    public func createStagedSegment(path: String, overwrite: Bool) throws(CaptureError) -> (any CaptureSegmentSink, CaptureStaging) {
+        // Claim what is there now: a running writer holds it locked; without --overwrite it must not exist.
+        var existingFd: Int32 = -1
+        let fd0 = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        if fd0 >= 0 {
+            do {
+                try lockExclusively(fd0, path: path)
+            } catch {
+                close(fd0)
+                throw error
+            }
+            if !overwrite {
+                close(fd0)
+                throw CaptureError(.fileExists, path: path)
+            }
+            existingFd = fd0
+        } else if errno != ENOENT {
+            throw CaptureError(.io(operation: "open", errno: errno), path: path)
+        }
+        let temporary = Self.temporaryPath(for: path)
+        let fd = retryingEINTR { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(0o600)) }
+        guard fd >= 0 else {
+            let e = errno
+            if existingFd >= 0 { close(existingFd) }
+            // Report the path the user named; the temporary name is ours.
+            throw CaptureError(.io(operation: "create", errno: e), path: path)
+        }
+        // Nobody else knows the name yet; the lock is taken so that it is held from the moment the file
+        // appears at `path`.
+        _ = flock(fd, LOCK_EX | LOCK_NB)
+        let staging = CaptureStaging(
+            temporaryPath: temporary, path: path, overwrite: overwrite, heldFd: existingFd, unlinkTemporary: true)
+        return (FileSegmentSink(fd: fd, path: path), staging)
     }
 
     /// Opens `path` read-only; nil when it does not exist.
@@ -187,6 +246,23 @@ final class FileSegmentSource: CaptureSegmentSource {
         }
     }
 
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int {
+        guard fd >= 0 else { throw CaptureError(.closed, path: path) }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let n = pread(fd, base, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            let e = errno
+            if e == EINTR { continue }
+            throw CaptureError(.io(operation: "read", errno: e), path: path)
+        }
+    }
+
+    func seek(to offset: Int64) throws(CaptureError) {
+        guard fd >= 0 else { throw CaptureError(.closed, path: path) }
+        if lseek(fd, off_t(offset), SEEK_SET) < 0 { throw CaptureError(.io(operation: "seek", errno: errno), path: path) }
+    }
+
     func size() throws(CaptureError) -> Int64 {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CaptureError(.io(operation: "stat", errno: errno), path: path) }
@@ -198,6 +274,40 @@ final class FileSegmentSource: CaptureSegmentSource {
             _ = posixClose(fd)
             fd = -1
         }
+    }
+}
+
+extension FileCaptureStorage {
+    static func truncateAndMakePrivate(_ fd: Int32, path: String) throws(CaptureError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CaptureError(.io(operation: "stat", errno: errno), path: path) }
+        // Character devices (/dev/null, /dev/full) can be neither truncated nor chmod'ed; that is fine.
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return }
+        if ftruncate(fd, 0) != 0 { throw CaptureError(.io(operation: "truncate", errno: errno), path: path) }
+        // An existing file keeps its mode; a capture is always private.
+        if fchmod(fd, mode_t(0o600)) != 0 { throw CaptureError(.io(operation: "chmod", errno: errno), path: path) }
+    }
+
+    /// `.NAME.PID.RANDOM.tmp` next to `path`: hidden, and unique per process and call (O_EXCL checks).
+    static func temporaryPath(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let n = UInt32.random(in: 0...UInt32.max)
+        return "\(directory).\(name).\(getpid()).\(String(n, radix: 16)).tmp"
+    }
+}
+
+/// Takes an exclusive `flock` without waiting; a holder elsewhere is `CaptureError.Kind.locked`.
+func lockExclusively(_ fd: Int32, path: String) throws(CaptureError) {
+    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        let e = errno
+        if e == EINTR { continue }
+        if e == EWOULDBLOCK || e == EAGAIN { throw CaptureError(.locked, path: path) }
+        // File systems without flock support (some network mounts): proceed unprotected rather than
+        // refuse to record at all.
+        if e == ENOLCK || e == EOPNOTSUPP || e == EINVAL { return }
+        throw CaptureError(.io(operation: "lock", errno: e), path: path)
     }
 }
 

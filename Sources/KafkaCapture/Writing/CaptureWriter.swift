@@ -30,11 +30,17 @@ public final class CaptureWriter {
     /// whole before the error; a reader's `tornTail` shows exactly where the readable capture ends.
     public private(set) var lostRecordCount = 0
 
+    /// Where the first segment is until the capture is published (see `publishLater`).
+    public private(set) var staging: CaptureStaging
     private let storage: any CaptureStorage
     private let overwrite: Bool
+    private let publishLater: Bool
     private let bufferSize: Int
     private var buffer: ByteBuffer
     private var sink: (any CaptureSegmentSink)?
+    /// The first segment, kept open (and so locked) after rotation until `close()`: the capture's
+    /// path stays claimed for the writer's whole life, not only while it writes there.
+    private var firstSegment: (any CaptureSegmentSink)?
     private var segmentIndex: UInt32 = 0
     private var segmentBytes = 0
     private var segmentRecords = 0
@@ -80,10 +86,13 @@ public final class CaptureWriter {
     ///   - storage: Where segments go; files by default (mode 0600).
     ///   - vectoredMinPayload: Frame payloads this large or larger are written from their own memory
     ///     (`writev`) instead of being copied into the write buffer; nil copies everything.
+    ///   - publishLater: Write the first segment under a temporary name and move it to `path` only at
+    ///     `staging.publish()` (or the first rotation); `close()` before that removes it and leaves
+    ///     `path` as it was. For a recorder that must not touch an existing capture until it listens.
     public init(
         path: String, header: CaptureHeader, rotateBytes: Int? = nil, overwrite: Bool = false,
         bufferSize: Int = CaptureWriter.defaultBufferSize, storage: any CaptureStorage = FileCaptureStorage(),
-        vectoredMinPayload: Int? = CaptureWriter.defaultVectoredMinPayload
+        vectoredMinPayload: Int? = CaptureWriter.defaultVectoredMinPayload, publishLater: Bool = false
     ) throws(CaptureError) {
         self.vectoredMinPayload = vectoredMinPayload
         var header = header
@@ -92,6 +101,8 @@ public final class CaptureWriter {
         self.path = path
         self.rotateBytes = rotateBytes.map { max(1, $0) }
         self.overwrite = overwrite
+        self.publishLater = publishLater
+        self.staging = CaptureStaging(published: path)
         self.bufferSize = max(4096, bufferSize)
         self.storage = storage
         self.buffer = ByteBufferAllocator().buffer(capacity: self.bufferSize)
@@ -168,9 +179,14 @@ public final class CaptureWriter {
     public func close() throws(CaptureError) {
         guard !closed else { return }
         closed = true
+        defer {
+            try? firstSegment?.close()
+            firstSegment = nil
+        }
         if let failure {
             try? sink?.close()
             sink = nil
+            staging.discard()
             throw failure
         }
         do {
@@ -178,9 +194,12 @@ public final class CaptureWriter {
             try sink?.synchronize()
             try sink?.close()
             sink = nil
+            // Never published: the capture never started, and `path` keeps what it had.
+            staging.discard()
         } catch {
             try? sink?.close()
             sink = nil
+            staging.discard()
             failure = error
             lostRecordCount += bufferedRecords
             bufferedRecords = 0
@@ -259,7 +278,12 @@ public final class CaptureWriter {
 
     private func openSegment(index: UInt32) throws(CaptureError) {
         let segmentPath = CaptureFormat.segmentPath(base: path, index: index)
-        let newSink = try storage.createSegment(path: segmentPath, overwrite: overwrite)
+        let newSink: any CaptureSegmentSink
+        if index == 0 && publishLater {
+            (newSink, staging) = try storage.createStagedSegment(path: segmentPath, overwrite: overwrite)
+        } else {
+            newSink = try storage.createSegment(path: segmentPath, overwrite: overwrite)
+        }
         var h = header
         h.segmentIndex = index
         let bytes = h.encodedFileHeader()
@@ -267,6 +291,7 @@ public final class CaptureWriter {
             try bytes.withUnsafeReadableBytes { (raw) throws(CaptureError) in try newSink.write(raw) }
         } catch {
             try? newSink.close()
+            if index == 0 { staging.discard() }
             throw error
         }
         sink = newSink
@@ -278,10 +303,12 @@ public final class CaptureWriter {
     }
 
     private func rotate() throws(CaptureError) {
+        // PATH.1 next to nothing would be a capture without its start.
+        try staging.publish()
         try writeBuffer()
         if let sink {
             try sink.synchronize()
-            try sink.close()
+            if segmentIndex == 0 { firstSegment = sink } else { try sink.close() }
         }
         sink = nil
         try openSegment(index: segmentIndex + 1)

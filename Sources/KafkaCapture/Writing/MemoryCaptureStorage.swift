@@ -100,11 +100,27 @@ public final class MemoryCaptureStorage: CaptureStorage, @unchecked Sendable {
 
     private final class Source: CaptureSegmentSource {
         var bytes: ByteBuffer
+        let all: ByteBuffer
         let total: Int64
 
         init(bytes: ByteBuffer) {
             self.bytes = bytes
+            self.all = bytes
             self.total = Int64(bytes.readableBytes)
+        }
+
+        func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int {
+            guard offset >= 0, offset < total else { return 0 }
+            let n = min(buffer.count, Int(total - offset))
+            all.withUnsafeReadableBytes { raw in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[Int(offset)..<(Int(offset) + n)]))
+            }
+            return n
+        }
+
+        func seek(to offset: Int64) throws(CaptureError) {
+            bytes = all
+            bytes.moveReaderIndex(forwardBy: Int(max(0, min(offset, total))))
         }
 
         func read(into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int {

@@ -12,13 +12,19 @@ import NIOCore
 public enum SyntheticCapture {
     /// Writes a capture of at least `bytes` bytes to `path` (replacing it); returns the bytes written.
     @discardableResult
-    public static func write(path: String, bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200) throws -> Int64 {
+    ///
+    /// `recordsPerBatch` (50 by default) sets the records per Produce and Fetch; 1 with small values
+    /// gives many small exchanges (about 160 bytes of capture per exchange with 1-byte values), the
+    /// shape that stresses per-exchange costs rather than per-byte ones.
+    public static func write(
+        path: String, bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200, recordsPerBatch: Int = 50
+    ) throws -> Int64 {
         let start = CaptureTimestamp(monotonicNs: 1_000_000_000, wallNs: 1_700_000_000_000_000_000)
         let header = CaptureHeader(
             toolVersion: "kafkatape bench", startTime: start, listenAddress: "127.0.0.1:19092",
             upstreamAddress: "127.0.0.1:9092")
         let writer = try CaptureWriter(path: path, header: header, overwrite: true)
-        try generate(bytes: bytes, valueBytes: valueBytes) { record in try writer.append(record) }
+        try generate(bytes: bytes, valueBytes: valueBytes, recordsPerBatch: recordsPerBatch) { record in try writer.append(record) }
         try writer.close()
         return writer.bytesWritten
     }
@@ -41,9 +47,10 @@ public enum SyntheticCapture {
 
     /// Calls `emit` with records until their frames add up to at least `bytes`.
     public static func generate(
-        bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200, _ emit: @escaping (CaptureRecord) throws -> Void
+        bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200, recordsPerBatch: Int = 50,
+        _ emit: @escaping (CaptureRecord) throws -> Void
     ) throws {
-        var g = Generator(emit: emit, valueBytes: valueBytes)
+        var g = Generator(emit: emit, valueBytes: valueBytes, recordsPerBatch: max(1, recordsPerBatch))
         try g.run(until: bytes)
     }
 
@@ -59,10 +66,12 @@ public enum SyntheticCapture {
         let topicId = KafkaUUID(high: 0x0123_4567_89ab_cdef, low: 0x0fed_cba9_8765_4321)
 
         let valueBytes: ClosedRange<Int>
+        let recordsPerBatch: Int
 
-        init(emit: @escaping (CaptureRecord) throws -> Void, valueBytes: ClosedRange<Int>) {
+        init(emit: @escaping (CaptureRecord) throws -> Void, valueBytes: ClosedRange<Int>, recordsPerBatch: Int) {
             self.emit = emit
             self.valueBytes = valueBytes
+            self.recordsPerBatch = recordsPerBatch
         }
 
         mutating func now(advanceMs: UInt64 = 1) -> CaptureTimestamp {
@@ -205,7 +214,7 @@ public enum SyntheticCapture {
         }
 
         mutating func produceAndFetch(partition p: Int32) throws {
-            let count = 50
+            let count = recordsPerBatch
             let base = next[Int(p)]
             let produced = records(count: count, base: 0)
             let requestBatch = try KafkaRecords.encodeBatch(

@@ -6,6 +6,10 @@ public struct PcapExportReport: Sendable {
     public var statistics: PcapExporter.Statistics
     /// Where the capture was damaged, if it was (every record before it was exported).
     public var tornTail: TornTail?
+    /// Damaged spans in the middle of the capture that were skipped (the first ones, see
+    /// `CaptureReader.corruptSpans`), and how many there were in all.
+    public var corruptSpans: [CorruptSpan] = []
+    public var corruptSpanCount = 0
     /// Size of the pcap file written.
     public var pcapBytes: Int64
 }
@@ -32,6 +36,8 @@ public enum PcapExport {
             throw error
         }
         let headerBytes = Int64(24 + 16 * exporter.statistics.packets)
-        return PcapExportReport(statistics: exporter.statistics, tornTail: reader.tornTail, pcapBytes: headerBytes + writer.byteCount)
+        return PcapExportReport(
+            statistics: exporter.statistics, tornTail: reader.tornTail, corruptSpans: reader.corruptSpans,
+            corruptSpanCount: reader.corruptSpanCount, pcapBytes: headerBytes + writer.byteCount)
     }
 }

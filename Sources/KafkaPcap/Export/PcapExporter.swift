@@ -3,7 +3,8 @@ import NIOCore
 
 /// Turns capture records into TCP packets for Wireshark: each connection becomes a TCP flow with
 /// its own 4-tuple (the recorded client and listener addresses where they parse, else 127.0.0.1
-/// with distinct ports), a three-way handshake, consistent sequence and acknowledgement numbers,
+/// with distinct ports, and further loopback addresses once an address pair has used up its ports),
+/// a three-way handshake, consistent sequence and acknowledgement numbers,
 /// every frame (its size prefix, then the payload as recorded) split into segments of at most `mss`
 /// bytes, an ACK from the receiver after each frame (and every 16 segments inside large ones, so
 /// the 65535-byte window is never exceeded), FIN both ways at close, and at `finish()` for flows
@@ -29,7 +30,8 @@ public final class PcapExporter {
     private let builder = TcpPacketBuilder()
     private var flows: [UInt64: ExportFlow] = [:]
     private var usedTuples: Set<FlowKey> = []
-    private var nextFallbackPort: UInt16 = 40000
+    /// Fallback client endpoints handed out so far (see `fallbackClient`).
+    private var fallbacksUsed: UInt64 = 0
     private var lastTimestampNs: Int64 = 0
     private var packet: [UInt8] = []
     private var stream: [UInt8] = []
@@ -85,10 +87,12 @@ public final class PcapExporter {
         if c.address.isIPv6 != s.address.isIPv6 {
             c = TcpEndpoint(address: s.address.isIPv6 ? .loopbackV6 : .loopbackV4, port: c.port)
         }
-        // Every flow gets a 4-tuple of its own, so Wireshark never mistakes one for another.
+        // Every flow gets a 4-tuple of its own, so Wireshark never mistakes one for another. Each
+        // fallback is a client endpoint never handed out before, so this ends however many flows
+        // share an address pair.
+        let recorded = c.address
         while c.port == 0 || c == s || usedTuples.contains(FlowKey(c, s)) {
-            c.port = nextFallbackPort
-            nextFallbackPort = nextFallbackPort >= 65000 ? 40000 : nextFallbackPort + 1
+            c = fallbackClient(recordedAddress: recorded)
         }
         usedTuples.insert(FlowKey(c, s))
         let flow = ExportFlow(id: id, client: c, server: s)
@@ -101,6 +105,25 @@ public final class PcapExporter {
         emit(flow, fromClient: false, flags: [.syn, .ack], seq: flow.serverSeq &- 1, ack: flow.clientSeq, options: mssOption, at: t)
         emit(flow, fromClient: true, flags: .ack, seq: flow.clientSeq, ack: flow.serverSeq, at: t)
         return flow
+    }
+
+    /// Client ports handed out per address: 40000-65000.
+    static let fallbackPorts: ClosedRange<UInt16> = 40000...65000
+
+    /// The next client endpoint from an endless sequence of distinct ones: the recorded address with
+    /// ports 40000-65000, then, when those are spent (more connections than ports), 127.0.0.2,
+    /// 127.0.0.3, ... (IPv6: ::2, ::3, ...) with the same ports: 25,001 flows per address, 16 million
+    /// addresses in 127/8.
+    private func fallbackClient(recordedAddress: IPAddress) -> TcpEndpoint {
+        let perAddress = UInt64(Self.fallbackPorts.count)
+        let k = fallbacksUsed
+        fallbacksUsed += 1
+        let port = Self.fallbackPorts.lowerBound + UInt16(k % perAddress)
+        let round = k / perAddress
+        guard round > 0 else { return TcpEndpoint(address: recordedAddress, port: port) }
+        let address: IPAddress =
+            recordedAddress.isIPv6 ? .v6(0, 1 &+ round) : .v4(0x7F00_0001 &+ UInt32(truncatingIfNeeded: round))
+        return TcpEndpoint(address: address, port: port)
     }
 
     private func send(_ frame: FrameRecord, on flow: ExportFlow) {

@@ -11,6 +11,9 @@ public struct PcapError: Error, Hashable, Sendable, CustomStringConvertible {
         case damaged(message: String, packetIndex: Int, offset: Int64?)
         /// The output could not be created or written.
         case write(message: String)
+        /// The input file could not be opened at all (missing, permission denied, a directory): it was
+        /// never looked at, so nothing is known about whether it is a pcap.
+        case open(message: String)
         /// Live capture needs privileges this process does not have.
         case permissionDenied(message: String)
         /// The interface does not exist.
@@ -43,6 +46,7 @@ public struct PcapError: Error, Hashable, Sendable, CustomStringConvertible {
             if let offset { s += " (byte offset \(offset))" }
             return s + ": \(m)"
         case .write(let m): return "cannot write: \(m)"
+        case .open(let m): return m
         case .permissionDenied(let m):
             return "no permission to capture (run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN, "
                 + "e.g. `sudo setcap cap_net_raw,cap_net_admin=eip kafkatape`): \(m)"

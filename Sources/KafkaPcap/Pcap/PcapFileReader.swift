@@ -21,9 +21,19 @@ public final class PcapFileReader {
     public private(set) var packetCount = 0
     private var handle: OpaquePointer?
 
-    /// Opens `path`. Throws `.notAPcap` (with libpcap's reason) for a missing, unreadable or foreign file.
+    /// Opens `path`. Throws `.open` for a file that cannot be opened (missing: "no such file or
+    /// directory", unreadable: "permission denied"), `.notAPcap` (with libpcap's reason) for a file
+    /// that is not pcap or pcapng.
     public init(path: String) throws(PcapError) {
         self.path = path
+        // libpcap reports every open failure as a format problem; find out first whether the file
+        // can be read at all, so an unreadable pcap is not called "not a pcap file".
+        let probe = open(path, O_RDONLY | O_CLOEXEC)
+        guard probe >= 0 else { throw PcapError(.open(message: describeErrno(errno)), source: path) }
+        var probeStat = stat()
+        let isDirectory = fstat(probe, &probeStat) == 0 && (probeStat.st_mode & S_IFMT) == S_IFDIR
+        closeDescriptor(probe)
+        if isDirectory { throw PcapError(.open(message: "is a directory"), source: path) }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
         guard let opened else {

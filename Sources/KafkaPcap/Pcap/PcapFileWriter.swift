@@ -41,7 +41,7 @@ public final class PcapFileWriter {
             let e = errno
             pcap_close(dead)
             self.dead = nil
-            let reason = e == EEXIST ? "file exists (refusing to overwrite it)" : String(cString: strerror(e))
+            let reason = e == EEXIST ? "file exists (use --overwrite to replace it)" : describeErrno(e)
             throw PcapError(.write(message: reason), source: path)
         }
         guard let file = fdopen(fd, "wb") else {
@@ -49,7 +49,7 @@ public final class PcapFileWriter {
             closeDescriptor(fd)
             pcap_close(dead)
             self.dead = nil
-            throw PcapError(.write(message: String(cString: strerror(e))), source: path)
+            throw PcapError(.write(message: describeErrno(e)), source: path)
         }
         guard let dumper = pcap_dump_fopen(dead, file) else {
             let message = String(cString: pcap_geterr(dead))
@@ -100,7 +100,7 @@ public final class PcapFileWriter {
         if let dead { pcap_close(dead) }
         dead = nil
         if failed {
-            throw PcapError(.write(message: String(cString: strerror(e))), source: path)
+            throw PcapError(.write(message: describeErrno(e)), source: path)
         }
     }
 }
@@ -108,4 +108,15 @@ public final class PcapFileWriter {
 /// `close(2)`, out of reach of methods named `close`.
 func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
+}
+
+/// An errno in the words people search for ("permission denied"), lower case like the rest of a
+/// one-line message.
+func describeErrno(_ code: Int32) -> String {
+    switch code {
+    case EACCES, EPERM: return "permission denied"
+    case ENOENT: return "no such file or directory"
+    case EISDIR: return "is a directory"
+    default: return String(cString: strerror(code)).lowercased()
+    }
 }

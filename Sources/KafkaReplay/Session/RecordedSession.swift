@@ -15,6 +15,8 @@ public struct RecordedSession: Sendable {
     /// Problems found while reading that do not stop anyone from using the rest: a torn tail,
     /// responses that match no request, request frames without a header.
     public var warnings: [String]
+    /// Damaged spans in the middle of the capture that were skipped (a torn tail does not count).
+    public var corruptSpanCount = 0
 
     public init(records: some Sequence<CaptureRecord>, header: CaptureHeader? = nil) {
         self.header = header
@@ -82,6 +84,8 @@ public struct RecordedSession: Sendable {
         if let ignored = reader.ignoredSegment {
             session.warnings.append("\(ignored)")
         }
+        for span in reader.corruptSpans { session.warnings.append("\(span)") }
+        session.corruptSpanCount = reader.corruptSpanCount + (reader.tornTail?.kind == .corruption ? 1 : 0)
         return session
     }
 
