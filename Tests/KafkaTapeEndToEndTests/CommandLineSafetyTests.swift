@@ -3,6 +3,7 @@ import KafkaCapture
 import KafkaProtocol
 import NIOCore
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// Captures are never lost or replaced by accident, damaged ones are read past, and every error is
 /// one line: the kafkatape binary as a process, with no broker (the upstream is a closed port; no

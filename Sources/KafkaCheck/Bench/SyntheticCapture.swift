@@ -39,7 +39,7 @@ public enum SyntheticCapture {
             toolVersion: "kafkatape bench", startTime: start, listenAddress: "127.0.0.1:19092",
             upstreamAddress: "127.0.0.1:9092")
         let writer = try CaptureWriter(path: path, header: header, overwrite: true)
-        var g = Generator(emit: { record in try writer.append(record) }, valueBytes: 100...100)
+        var g = Generator(emit: { record in try writer.append(record) }, valueBytes: 100...100, recordsPerBatch: 1)
         try g.runAcksZero(requests: requests)
         try writer.close()
         return writer.bytesWritten
