@@ -7,14 +7,16 @@ let package = Package(
     name: "KafkaTapeExample",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../.."),
+        // Dependencies/kafkatape is a symbolic link to the repository's root: a path dependency is known
+        // by its folder's name, and the clone's own folder can be called anything.
+        .package(path: "Dependencies/kafkatape"),
     ],
     targets: [
         .testTarget(
             name: "KafkaTapeExampleTests",
             dependencies: [
-                .product(name: "KafkaTape", package: "main"),
-                .product(name: "KafkaTapeTesting", package: "main"),
+                .product(name: "KafkaTape", package: "kafkatape"),
+                .product(name: "KafkaTapeTesting", package: "kafkatape"),
             ]
         ),
     ],
