@@ -140,7 +140,11 @@ struct SeaweedFSEndToEndTests {
             let address = try #require(ReadyFileTests.waitForFile(ready)).trimmingCharacters(in: .whitespacesAndNewlines)
             let again = try Self.runClient(s, bootstrap: address)
             let status = serve.stop(signal: SIGINT)
-            #expect(status == 0, "\(s.name): serve missed: \(serve.collector.stdout.suffix(1500))")
+            // Every request matched, except possibly a consumer's prefetch past the last record, which the
+            // recorded client, closing a moment sooner, never sent (librdkafka's timing decides).
+            let misses = serve.collector.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("miss:") }
+            let prefetchOnly = misses.allSatisfy { $0.contains(" Fetch v") && $0.contains("FetchOffset: recorded") }
+            #expect(status == 0 || (status == 1 && prefetchOnly), "\(s.name): serve missed: \(serve.collector.stdout.suffix(1500))")
             #expect((again.status == 0) == s.clientSucceeds)
             if s.clientSucceeds {
                 #expect(again.stdout.split(separator: "\n").last == out.split(separator: "\n").last, "\(s.name): the served client saw something else")
