@@ -15,8 +15,8 @@ final class ClientFramer: ChannelInboundHandler {
     private(set) var connection: ProxyConnection?
     private let framer: KafkaFramer
     private var cumulation: ByteBuffer?
-    /// Bytes of the budget held for the incomplete frame (its size prefix included).
-    private var reserved = 0
+    /// What the incomplete frame holds of the budget.
+    private var reservation = FrameReservation()
     /// After a framing error or a refused frame nothing more is read into frames.
     private var stopped = false
 
@@ -26,8 +26,7 @@ final class ClientFramer: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        connection?.releaseBuffered(reserved)
-        reserved = 0
+        _ = reservation.settle(0, connection: connection, side: .client)
         cumulation = nil
         connection = nil
     }
@@ -57,17 +56,10 @@ final class ClientFramer: ChannelInboundHandler {
         }
         // What the incomplete frame will need, once whole: nothing until its size prefix is in.
         let needed = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: Int32.self).map { Int($0) + 4 } ?? 0
-        if needed != reserved {
-            connection?.releaseBuffered(reserved)
-            reserved = 0
-            if needed > 0 {
-                guard connection?.reserveBuffered(needed, side: .client) == true else {
-                    stopped = true
-                    cumulation = nil
-                    return
-                }
-                reserved = needed
-            }
+        guard reservation.settle(needed, connection: connection, side: .client) else {
+            stopped = true
+            cumulation = nil
+            return
         }
         if buffer.readableBytes > 0 {
             buffer.discardReadBytes()

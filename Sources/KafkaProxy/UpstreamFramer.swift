@@ -24,8 +24,8 @@ final class UpstreamFramer: ChannelInboundHandler {
     var cumulation: ByteBuffer?
     /// The frame being streamed: bytes still to come, and its payload so far (for the capture).
     var streaming: (remaining: Int, frame: ByteBuffer)?
-    /// Bytes of the budget held for the incomplete frame (its size prefix included).
-    private var reserved = 0
+    /// What the incomplete frame holds of the budget.
+    private var reservation = FrameReservation()
     private var stopped = false
 
     init(connection: ProxyConnection, maxFrameBytes: Int) {
@@ -34,8 +34,7 @@ final class UpstreamFramer: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        connection?.releaseBuffered(reserved)
-        reserved = 0
+        _ = reservation.settle(0, connection: connection, side: .upstream)
         cumulation = nil
         streaming = nil
         connection = nil
@@ -63,17 +62,12 @@ final class UpstreamFramer: ChannelInboundHandler {
 
     /// Holds `needed` bytes of the budget for the incomplete frame; false when refused.
     private func settle(needed: Int) -> Bool {
-        guard needed != reserved else { return true }
-        connection?.releaseBuffered(reserved)
-        reserved = 0
-        guard needed > 0 else { return true }
-        guard connection?.reserveBuffered(needed, side: .upstream) == true else {
+        guard reservation.settle(needed, connection: connection, side: .upstream) else {
             stopped = true
             cumulation = nil
             streaming = nil
             return false
         }
-        reserved = needed
         return true
     }
 
