@@ -46,27 +46,9 @@ public enum CredentialRedactor {
                 m.upsertions[i].saltedPassword = marker
             }
             body = m
-        case var m as AlterConfigsRequest:
-            var changed = false
-            for r in m.resources.indices {
-                for c in m.resources[r].configs.indices where isSecretConfig(m.resources[r].configs[c].name) {
-                    guard m.resources[r].configs[c].value != nil else { continue }
-                    m.resources[r].configs[c].value = markerString
-                    changed = true
-                }
-            }
-            guard changed else { return payload }
-            body = m
-        case var m as IncrementalAlterConfigsRequest:
-            var changed = false
-            for r in m.resources.indices {
-                for c in m.resources[r].configs.indices where isSecretConfig(m.resources[r].configs[c].name) {
-                    guard m.resources[r].configs[c].value != nil else { continue }
-                    m.resources[r].configs[c].value = markerString
-                    changed = true
-                }
-            }
-            guard changed else { return payload }
+        case is AlterConfigsRequest, is IncrementalAlterConfigsRequest:
+            var m = decoded.body
+            guard redactSecretConfigs(&m, version: decoded.apiVersion) else { return payload }
             body = m
         default:
             return payload
@@ -77,6 +59,23 @@ public enum CredentialRedactor {
     /// Config names whose values are secrets: Kafka's PASSWORD-typed configs (`*.password`,
     /// `sasl.jaas.config`, `ssl.keystore.key`, ...) and anything named like a secret or credential,
     /// including per-listener variants (`listener.name.X.sasl.jaas.config`).
+    /// Sets the value of every `Resources[].Configs[]` entry with a secret-looking name to the marker,
+    /// through the generated field accessor (AlterConfigs and IncrementalAlterConfigs share that
+    /// shape); false when there was nothing to redact.
+    static func redactSecretConfigs(_ body: inout any KafkaMessage, version: Int16) -> Bool {
+        guard let resources = body.kafkaValue(version: version)["Resources"]?.arrayValue else { return false }
+        var changed = false
+        for (r, resource) in resources.enumerated() {
+            for (c, config) in (resource["Configs"]?.arrayValue ?? []).enumerated() {
+                guard let name = config["Name"]?.stringValue, isSecretConfig(name), let value = config["Value"], value != .null
+                else { continue }
+                let path: [KafkaFieldStep] = [.field("Resources"), .index(r), .field("Configs"), .index(c), .field("Value")]
+                if body.setField(path[...], to: .string(markerString), version: version) { changed = true }
+            }
+        }
+        return changed
+    }
+
     public static func isSecretConfig(_ name: String) -> Bool {
         let n = name.lowercased()
         return ["password", "secret", "jaas.config", "keystore.key", "credential", "private.key", "token"].contains { n.contains($0) }
