@@ -32,6 +32,9 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
         case closed
         /// An earlier write failed; the writer accepts nothing more. Carries the first error.
         case failed(previous: String)
+        /// A record read again by position (after a first pass over the capture) is no longer there
+        /// or no longer intact: the file changed between the two reads.
+        case changed(String)
     }
 
     /// What went wrong.
@@ -64,6 +67,7 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
             return "record body of \(size) bytes exceeds the \(limit)-byte limit"
         case .closed: return "capture writer is closed"
         case .failed(let previous): return "capture writer stopped after an earlier error: \(previous)"
+        case .changed(let what): return "capture changed while it was being read: \(what)"
         }
     }
 

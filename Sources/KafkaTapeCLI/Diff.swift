@@ -62,10 +62,14 @@ extension KafkaTape {
             if let junit, !overwrite, FileManager.default.fileExists(atPath: junit) {
                 throw UsageError("--junit \(junit): file exists (use --overwrite to replace it)")
             }
-            let sessionA = try Self.load(a)
-            let sessionB = try Self.load(b)
-            let report = CaptureDiff(rules: .standard(ignoring: patterns, strict: strict)).compare(
-                sessionA, sessionB, pathA: a, pathB: b)
+            let captureA = try Self.load(a)
+            let captureB = try Self.load(b)
+            let report: DiffReport
+            do {
+                report = try CaptureDiff(rules: .standard(ignoring: patterns, strict: strict)).compare(captureA, captureB)
+            } catch {
+                throw UsageError(error.description)
+            }
             if json {
                 print(report.json())
             } else {
@@ -74,15 +78,17 @@ extension KafkaTape {
             if let junit {
                 try writeOutputFile(junit, option: "--junit", contents: Data(report.junitXML().utf8), overwrite: overwrite)
             }
-            for (path, session) in [(a, sessionA), (b, sessionB)] where session.corruptSpanCount > 0 {
-                throw UsageError("\(path): damaged: \(session.corruptSpanCount) corrupt spans skipped; the comparison used every intact record")
+            for capture in [captureA, captureB] where capture.corruptSpanCount > 0 {
+                throw UsageError("\(capture.path): damaged: \(capture.corruptSpanCount) corrupt spans skipped; the comparison used every intact record")
             }
             if !report.isEquivalent { throw FindingsExit() }
         }
 
-        static func load(_ path: String) throws -> RecordedSession {
+        /// Indexes a capture in one pass; its frames are read back pair by pair as the comparison goes,
+        /// so memory does not grow with the capture.
+        static func load(_ path: String) throws -> IndexedCapture {
             do {
-                return try RecordedSession.read(path: path)
+                return try IndexedCapture(path: path)
             } catch {
                 throw UsageError(error.description)
             }

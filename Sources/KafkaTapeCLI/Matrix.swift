@@ -117,7 +117,12 @@ extension KafkaTape {
             for text in ignore {
                 do { patterns.append(try FieldPattern(text)) } catch { throw UsageError("--ignore: \(error)") }
             }
-            let recording = try Diff.load(capture)
+            let recording: RecordedSession
+            do {
+                recording = try RecordedSession.read(path: capture)
+            } catch {
+                throw UsageError(error.description)
+            }
             for w in recording.warnings { stderr("warning: \(w)") }
             if let out {
                 for t in parsed where !overwrite && FileManager.default.fileExists(atPath: out + "/" + t.name + ".ktape") {

@@ -14,20 +14,41 @@ public struct CaptureDiff: Sendable {
         self.maxDifferencesPerMessage = maxDifferencesPerMessage
     }
 
+    /// Compares two captures held in memory.
     public func compare(_ a: RecordedSession, _ b: RecordedSession, pathA: String = "A", pathB: String = "B") -> DiffReport {
+        do {
+            return try compareInputs(a, b, pathA: pathA, pathB: pathB)
+        } catch {
+            // A session in memory has every exchange; reading one cannot fail.
+            return DiffReport(pathA: pathA, pathB: pathB, connections: [], rules: rules, warnings: ["\(error)"])
+        }
+    }
+
+    /// Compares two captures on disk, reading each aligned pair's frames back by position: memory
+    /// stays at the two indexes and one frame pair, whatever the captures' size. Throws when a
+    /// capture changes between indexing and comparison.
+    public func compare(_ a: IndexedCapture, _ b: IndexedCapture) throws(CaptureError) -> DiffReport {
+        try compareInputs(a, b, pathA: a.path, pathB: b.path)
+    }
+
+    func compareInputs<A: DiffInput, B: DiffInput>(_ a: A, _ b: B, pathA: String, pathB: String) throws(CaptureError) -> DiffReport {
         // Each side renames its identifiers in the order the comparison walks them (aligned pairs).
         let normA = MessageNormalizer(rules: rules, topicNames: a.topicNames, renamer: IdentifierRenamer())
         let normB = MessageNormalizer(rules: rules, topicNames: b.topicNames, renamer: IdentifierRenamer())
+        let connectionsA = a.diffConnections
+        let connectionsB = b.diffConnections
         var results: [DiffReport.ConnectionResult] = []
-        for (ia, ib) in ExchangeAligner.pairConnections(a.connections, b.connections) {
-            let ca = ia.map { a.connections[$0] }
-            let cb = ib.map { b.connections[$0] }
-            let ea = ca?.exchanges ?? []
-            let eb = cb?.exchanges ?? []
+        let pairs = ExchangeAligner.pairConnections(
+            connectionsA.map { ($0.nodeId, $0.keys) }, connectionsB.map { ($0.nodeId, $0.keys) })
+        for (ia, ib) in pairs {
+            let ca = ia.map { connectionsA[$0] }
+            let cb = ib.map { connectionsB[$0] }
             var exchanges: [DiffReport.ExchangeResult] = []
-            for (ja, jb) in ExchangeAligner.alignRequests(ea, eb) {
-                let xa = ja.map { ComparableExchange(ea[$0], normalizer: normA) }
-                let xb = jb.map { ComparableExchange(eb[$0], normalizer: normB) }
+            for (ja, jb) in ExchangeAligner.alignRequests(keys: ca?.keys ?? [], cb?.keys ?? []) {
+                var xa: ComparableExchange?
+                var xb: ComparableExchange?
+                if let ia, let ja { xa = ComparableExchange(try a.exchange(connection: ia, index: ja), normalizer: normA) }
+                if let ib, let jb { xb = ComparableExchange(try b.exchange(connection: ib, index: jb), normalizer: normB) }
                 exchanges.append(compareExchange(xa, ja, xb, jb))
             }
             results.append(

@@ -9,18 +9,21 @@ public enum ExchangeAligner {
     /// leftovers. Within a role, a connection whose API sequence is identical is preferred to the
     /// next one in order; connections left over in one role pair with leftovers of another by order.
     public static func pairConnections(_ a: [RecordedConnection], _ b: [RecordedConnection]) -> [(Int?, Int?)] {
+        func signature(_ c: RecordedConnection) -> (Int32, [Int32]) {
+            (c.nodeId, c.exchanges.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) })
+        }
+        return pairConnections(a.map(signature), b.map(signature))
+    }
+
+    /// `pairConnections` on each connection's node id and request keys (`apiKey << 16 | apiVersion`).
+    static func pairConnections(_ a: [(nodeId: Int32, keys: [Int32])], _ b: [(nodeId: Int32, keys: [Int32])]) -> [(Int?, Int?)] {
         var partner: [Int: Int] = [:]
         var takenB: Set<Int> = []
-        func signature(_ c: RecordedConnection) -> [Int32] {
-            c.exchanges.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) }
-        }
-        let sigB = b.map(signature)
         // Same role and identical API sequence, then same role in order.
         for exact in [true, false] {
             for (i, ca) in a.enumerated() where partner[i] == nil {
-                let sa = signature(ca)
                 if let j = b.indices.first(where: { j in
-                    !takenB.contains(j) && b[j].nodeId == ca.nodeId && (!exact || sigB[j] == sa)
+                    !takenB.contains(j) && b[j].nodeId == ca.nodeId && (!exact || b[j].keys == ca.keys)
                 }) {
                     partner[i] = j
                     takenB.insert(j)
@@ -43,8 +46,11 @@ public enum ExchangeAligner {
     /// Aligns two request sequences by (API key, version): pairs of indexes, nil where a request has
     /// no counterpart. Long sequences fall back to a greedy walk to bound memory.
     public static func alignRequests(_ a: [Exchange], _ b: [Exchange]) -> [(Int?, Int?)] {
-        let ka = a.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) }
-        let kb = b.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) }
+        alignRequests(keys: a.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) }, b.map { Int32($0.apiKey) << 16 | Int32($0.apiVersion) })
+    }
+
+    /// `alignRequests` on the requests' keys (`apiKey << 16 | apiVersion`).
+    static func alignRequests(keys ka: [Int32], _ kb: [Int32]) -> [(Int?, Int?)] {
         if ka == kb { return ka.indices.map { ($0, $0) } }
         let n = ka.count
         let m = kb.count
