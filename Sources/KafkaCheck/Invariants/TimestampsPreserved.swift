@@ -89,6 +89,13 @@ public final class TimestampsPreserved: Invariant {
         return order.compactMap { tp in
             guard let list = byPartition[tp], let first = list.first else { return nil }
             func describe(_ d: RecordDigest) -> String { "\(d.isLogAppendTime ? "LogAppendTime" : "CreateTime") \(d.timestamp)" }
+            // Producers send CreateTime; an expected LogAppendTime comes from the broker's own
+            // ProduceResponse (LogAppendTimeMs >= 0), so say that rather than "produced".
+            func expectation(_ d: RecordDigest) -> String {
+                d.isLogAppendTime
+                    ? "expected LogAppendTime \(d.timestamp) (the ProduceResponse reported LogAppendTimeMs \(d.timestamp))"
+                    : "produced \(describe(d))"
+            }
             let more = list.count > 1 ? " (and \(list.count - 1) more offsets)" : ""
             var details = tp.details
             details["offset"] = String(first.offset)
@@ -97,7 +104,7 @@ public final class TimestampsPreserved: Invariant {
             details["offsets"] = String(list.count)
             return Finding(
                 id,
-                "A record of \(tp) fetched at offset \(first.offset) has the produced content but not its timestamp: produced \(describe(first.expected)), fetched \(describe(first.actual))\(more).",
+                "A record of \(tp) fetched at offset \(first.offset) has the produced content but not its timestamp: \(expectation(first.expected)), fetched \(describe(first.actual))\(more).",
                 exchanges: [first.actualBy, first.expectedBy], details: details,
                 summary: "Records of \(tp) are fetched with the produced content but not the produced timestamp or timestamp type.")
         }
