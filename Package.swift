@@ -141,13 +141,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaCaptureTests",
-            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCaptureTests"
         ),
         .testTarget(
             name: "KafkaProxyTests",
             dependencies: [
-                "KafkaProxy", "KafkaCapture", "KafkaProtocol",
+                "KafkaProxy", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -156,14 +156,14 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaPcapTests",
-            dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaPcapTests",
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "KafkaReplayTests",
             dependencies: [
-                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy",
+                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -172,14 +172,20 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaCheckTests",
-            dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCheckTests"
         ),
-        // What every test target shares: processes (the kafkatape binary, Tansu, SeaweedFS, moto, Go and
-        // Python clients), loopback sockets, temporary paths.
+        // What every test target shares: one process runner (`Harness.run`, `Daemon`), one broker launcher
+        // (`TestBroker`: Tansu or SeaweedFS through tools/kafkatape_testkit.py), one scripted fake broker,
+        // one raw socket client, one free-port helper, temporary paths.
         .target(
             name: "KafkaTapeTestSupport",
-            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KafkaCapture", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Tests/Support"
         ),
         .testTarget(
