@@ -114,8 +114,10 @@ let package = Package(
             dependencies: ["KafkaProtocol", "KafkaCapture", "KafkaPcap", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaTapeFuzz"
         ),
-        // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
-        .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
+        // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated. The spec parser and the
+        // emitter are a library so that KafkaProtocolGenTests can call them; the executable parses arguments.
+        .target(name: "KafkaProtocolGenCore", path: "Sources/KafkaProtocolGenCore"),
+        .executableTarget(name: "KafkaProtocolGen", dependencies: ["KafkaProtocolGenCore"], path: "Sources/KafkaProtocolGen"),
         .executableTarget(
             name: "KafkaTapeCLI",
             dependencies: [
@@ -138,6 +140,11 @@ let package = Package(
             ],
             path: "Tests/KafkaProtocolTests",
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "KafkaProtocolGenTests",
+            dependencies: ["KafkaProtocolGenCore"],
+            path: "Tests/KafkaProtocolGenTests"
         ),
         .testTarget(
             name: "KafkaCaptureTests",
