@@ -99,23 +99,3 @@ enum Harness {
         return (records, reader)
     }
 }
-
-/// A fresh directory under the system temp dir, removed when `body` returns.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let dir = Harness.tempDirectory().path
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try body(dir)
-}
-
-/// A fresh directory under the system temp dir, removed when `body` returns.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let dir = Harness.tempDirectory().path
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try await body(dir)
-}
-
-/// Why a test helper gave up: a process that did not start or answer, a socket that failed.
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ s: String) { description = s }
-}
