@@ -114,8 +114,10 @@ let package = Package(
             dependencies: ["KafkaProtocol", "KafkaCapture", "KafkaPcap", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaTapeFuzz"
         ),
-        // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated.
-        .executableTarget(name: "KafkaProtocolGen", path: "Sources/KafkaProtocolGen"),
+        // The generator: Kafka JSON message specs -> Sources/KafkaProtocol/Generated. The spec parser and the
+        // emitter are a library so that KafkaProtocolGenTests can call them; the executable parses arguments.
+        .target(name: "KafkaProtocolGenCore", path: "Sources/KafkaProtocolGenCore"),
+        .executableTarget(name: "KafkaProtocolGen", dependencies: ["KafkaProtocolGenCore"], path: "Sources/KafkaProtocolGen"),
         .executableTarget(
             name: "KafkaTapeCLI",
             dependencies: [
@@ -140,14 +142,19 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "KafkaProtocolGenTests",
+            dependencies: ["KafkaProtocolGenCore"],
+            path: "Tests/KafkaProtocolGenTests"
+        ),
+        .testTarget(
             name: "KafkaCaptureTests",
-            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCaptureTests"
         ),
         .testTarget(
             name: "KafkaProxyTests",
             dependencies: [
-                "KafkaProxy", "KafkaCapture", "KafkaProtocol",
+                "KafkaProxy", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -156,14 +163,14 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaPcapTests",
-            dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaPcap", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaPcapTests",
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "KafkaReplayTests",
             dependencies: [
-                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy",
+                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -172,14 +179,20 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaCheckTests",
-            dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaCheck", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/KafkaCheckTests"
         ),
-        // What every test target shares: processes (the kafkatape binary, Tansu, SeaweedFS, moto, Go and
-        // Python clients), loopback sockets, temporary paths.
+        // What every test target shares: one process runner (`Harness.run`, `Daemon`), one broker launcher
+        // (`TestBroker`: Tansu or SeaweedFS through tools/kafkatape_testkit.py), one scripted fake broker,
+        // one raw socket client, one free-port helper, temporary paths.
         .target(
             name: "KafkaTapeTestSupport",
-            dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KafkaCapture", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Tests/Support"
         ),
         .testTarget(

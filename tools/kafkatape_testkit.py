@@ -35,7 +35,7 @@ SeaweedFS's Kafka gateway (``weed mq.kafka.gateway``, docs/seaweedfs.md)::
 
 One launcher for both kinds, driven line by line over stdin (for Swift tests)::
 
-    python3 tools/kafkatape_testkit.py broker --kind tansu|seaweedfs [--version 4.48|4.30] [--port N]
+    python3 tools/kafkatape_testkit.py broker --kind tansu|seaweedfs [--version 4.48|4.30] [--port N] [--advertised-port N] [--s3-endpoint URL]
 
 prints `ready 127.0.0.1:PORT` once up; then reads `restart`, `crash` (each answered by another
 `ready 127.0.0.1:PORT`, or `error: WHY` and exit 1) and `stop`; EOF on stdin, SIGTERM or SIGINT stop
@@ -1399,7 +1399,7 @@ def _cli_broker(argv: list[str], kind: str | None = None) -> int:
        each answered by another `ready 127.0.0.1:PORT` line once back up
   in:  stop | EOF on stdin | SIGTERM | SIGINT | SIGHUP   stop everything, exit 0
   out: error: WHY               when anything fails (the details on stderr); exit 1
-tansu keeps data in memory: a restart or crash loses it. seaweedfs keeps its data directory
+tansu keeps data in memory (a restart or crash loses it) unless --s3-endpoint is given. seaweedfs keeps its data directory
 (a fresh temporary one, removed at stop) across restart and crash.""")
     if kind is None:
         ap.add_argument("--kind", choices=("tansu", "seaweedfs"), required=True)
@@ -1407,6 +1407,11 @@ tansu keeps data in memory: a restart or crash loses it. seaweedfs keeps its dat
                     help=f"seaweedfs only: which weed (tools/setup installs {', '.join(WEED_VERSIONS)}; "
                     f"default {DEFAULT_WEED_VERSION}; env WEED_BIN overrides the binary)")
     ap.add_argument("--port", type=int, default=None, help="the Kafka port (default: a free one)")
+    ap.add_argument("--advertised-port", type=int, default=None,
+                    help="tansu only: the port Metadata advertises (default: --port)")
+    ap.add_argument("--s3-endpoint", default=None,
+                    help="tansu only: store data in bucket tansu at this S3 endpoint (e.g. the URL `moto` "
+                    "prints) instead of memory, so that it survives a restart")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds to wait for a (re)start (default: tansu 10, seaweedfs 120)")
     ap.add_argument("--netns", choices=("auto", "on", "off"), default="auto",
@@ -1447,8 +1452,11 @@ tansu keeps data in memory: a restart or crash loses it. seaweedfs keeps its dat
     try:
         try:
             if kind == "tansu":
-                broker = Tansu(port=args.port, timeout=args.timeout or 10.0, die_with_parent=True)
+                broker = Tansu(port=args.port, advertised_port=args.advertised_port, timeout=args.timeout or 10.0,
+                               die_with_parent=True, s3_endpoint=args.s3_endpoint)
             else:
+                if args.advertised_port is not None or args.s3_endpoint is not None:
+                    return fail(ValueError("--advertised-port and --s3-endpoint are for --kind tansu"))
                 broker = SeaweedFS(version=args.version, port=args.port, verbose=not args.quiet,
                                    start_timeout=args.timeout or 120.0, die_with_parent=True,
                                    ready_topic=args.ready_topic or None,

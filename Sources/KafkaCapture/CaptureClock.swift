@@ -29,6 +29,7 @@ public struct CaptureTimestamp: Hashable, Sendable, Comparable {
 /// The source of record timestamps. The proxy takes one so tests, replay and pcap import can supply
 /// their own time.
 public protocol CaptureClock: Sendable {
+    /// The current time on both clocks: monotonic for ordering and latencies, wall clock for people.
     func now() -> CaptureTimestamp
 }
 

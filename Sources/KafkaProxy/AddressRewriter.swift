@@ -5,9 +5,13 @@ import NIOCore
 /// conformances (Metadata, FindCoordinator, DescribeCluster, and the NodeEndpoints leader hints of
 /// Produce v10+, Fetch v16+, ShareFetch and ShareAcknowledge).
 public enum AddressRewriter {
+    /// One broker address replaced in a response: which node, what the broker said, what the client now sees.
     public struct Change: Hashable, Sendable {
+        /// The node id the endpoint belongs to (Metadata's NodeId, FindCoordinator's NodeId, ...).
         public var nodeId: Int32
+        /// The address the broker advertised, `HOST:PORT`.
         public var from: String
+        /// The proxy listener's address written in its place, `HOST:PORT`.
         public var to: String
     }
 

@@ -16,6 +16,7 @@ public final class BufferBudget: Sendable {
     public let limit: Int
     private let used = NIOLockedValueBox(0)
 
+    /// A budget of `limit` bytes shared by every connection of one proxy (0: unlimited).
     public init(limit: Int) {
         self.limit = limit
     }

@@ -9,6 +9,7 @@ import NIOCore
 /// DescribeUserScramCredentials is not here on purpose: its response carries only mechanisms and
 /// iteration counts, never a salt or a password.
 public enum CredentialRedactor {
+    /// What replaces a credential's bytes in the capture: readable in `dump`, and still the right type for the field.
     public static let marker = ByteBuffer(string: "KAFKATAPE-REDACTED")
     /// The marker as a config value (AlterConfigs values are strings).
     public static let markerString = "KAFKATAPE-REDACTED"
@@ -21,6 +22,8 @@ public enum CredentialRedactor {
     /// APIs whose responses carry credentials: SaslAuthenticate, CreateDelegationToken, DescribeDelegationToken.
     static let responseKeys: Set<Int16> = [36, 38, 41]
 
+    /// Whether frames of `apiKey` in this direction can carry credentials (`requestKeys`, `responseKeys`); every
+    /// other frame goes to the capture as received.
     public static func needsRedaction(apiKey: Int16, direction isRequest: Bool) -> Bool {
         isRequest ? requestKeys.contains(apiKey) : responseKeys.contains(apiKey)
     }
@@ -76,11 +79,15 @@ public enum CredentialRedactor {
         return changed
     }
 
+    /// Whether a config named `name` holds a secret (passwords, JAAS configs, keys, tokens), judged by its
+    /// name as Kafka's own `Password` configs are named; its value is redacted.
     public static func isSecretConfig(_ name: String) -> Bool {
         let n = name.lowercased()
         return ["password", "secret", "jaas.config", "keystore.key", "credential", "private.key", "token"].contains { n.contains($0) }
     }
 
+    /// The redacted response payload (SASL tokens, delegation token HMACs). When the frame does not decode,
+    /// only its 4-byte correlation id is kept.
     public static func redactResponse(_ payload: ByteBuffer, apiKey: Int16, apiVersion: Int16) -> ByteBuffer {
         guard let decoded = try? KafkaFrameCodec.decodeResponse(payload, apiKey: apiKey, apiVersion: apiVersion) else {
             return prefixOnly(payload, 4)

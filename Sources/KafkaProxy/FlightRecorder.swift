@@ -13,9 +13,12 @@ public enum FlightTrigger: Hashable, Sendable, CustomStringConvertible {
     /// A live invariant: I13 (responses out of order or unmatched) or I14 (a response that does not decode).
     case check(String)
 
+    /// The accepted `--trigger` forms, for help and error messages.
     public static let specHelp = "error-code[:CODE] | latency:MS | disconnect | check:I13 | check:I14"
+    /// The invariants the proxy can evaluate while forwarding; the others need the whole capture (`kafkatape check`).
     public static let liveChecks: Set<String> = ["I13", "I14"]
 
+    /// Parses a `--trigger` spec; the error names the spec and the accepted forms.
     public init(spec: String) throws(ProxyFault.ParseError) {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func fail(_ why: String) -> ProxyFault.ParseError {
@@ -39,6 +42,7 @@ public enum FlightTrigger: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The trigger as a `--trigger` spec (parses back to the same trigger).
     public var description: String {
         switch self {
         case .errorCode(let c): return c.map { "error-code:\($0)" } ?? "error-code"

@@ -6,9 +6,12 @@ import Darwin
 
 /// A `HOST:PORT` pair as users type it (`127.0.0.1:9092`, `[::1]:9092`, `broker-1:9092`).
 public struct HostPort: Hashable, Sendable, CustomStringConvertible {
+    /// A host name or address, without brackets for IPv6.
     public var host: String
+    /// The TCP port (0: any free port, when listening).
     public var port: Int
 
+    /// An address from its parts (no validation: a listener or connect reports what is wrong).
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -36,6 +39,7 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// `HOST:PORT`, with brackets around an IPv6 host, as users type it.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// True for `localhost` and the literal addresses 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. Any

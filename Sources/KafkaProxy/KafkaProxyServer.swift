@@ -13,11 +13,14 @@ import NIOSSL
 /// own, and the answer is rewritten to point at it, so no client connection escapes the proxy.
 /// Bytes are forwarded unchanged otherwise; every frame goes to the capture sink as received.
 public final class KafkaProxyServer: Sendable {
+    /// What the proxy was started with.
     public let configuration: ProxyConfiguration
+    /// Live counters (connections, requests per API, bytes, latencies) for the summary and `/metrics`.
     public let statistics = ProxyStatistics()
     let faultState = FaultSharedState()
     let group: any EventLoopGroup
     let ownsGroup: Bool
+    /// Where every frame and connection event goes; nil forwards without recording.
     public let capture: (any ProxyCaptureSink)?
     let clock: any CaptureClock
     let logger: Logger
@@ -84,6 +87,7 @@ public final class KafkaProxyServer: Sendable {
     /// Current node id -> proxy port mapping.
     public var nodePorts: [Int32: Int] { state.withLockedValue { $0.nodes.mapValues(\.port) } }
 
+    /// Client connections open now (each with its upstream connection).
     public var activeConnections: Int { state.withLockedValue { $0.connections.count } }
 
     /// Binds the bootstrap listener, and the listener of every node given an explicit port

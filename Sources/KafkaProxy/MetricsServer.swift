@@ -8,8 +8,10 @@ import NIOPosix
 public final class MetricsServer: Sendable {
     let channel: any Channel
 
+    /// The port it listens on (useful when started on port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
+    /// Listens on `host:port` and serves `proxy`'s statistics; throws when the address cannot be bound.
     public init(host: String, port: Int, proxy: KafkaProxyServer, group: any EventLoopGroup) async throws {
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -22,6 +24,7 @@ public final class MetricsServer: Sendable {
             .bind(host: host, port: port).get()
     }
 
+    /// Stops listening; a scrape in progress is cut off.
     public func stop() async {
         try? await channel.close()
     }

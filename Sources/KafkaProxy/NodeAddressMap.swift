@@ -56,16 +56,21 @@ public struct NodeAddressMap: Hashable, Sendable, CustomStringConvertible {
 
 /// A `NODE=HOST:PORT` spec that does not parse.
 public struct NodeAddressMapError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The option the spec came from (`--upstream-node`, `--target-node`), for the message.
     public var option: String
+    /// The spec as given.
     public var spec: String
+    /// True when the spec is well-formed but names a node a second time.
     public var duplicate: Bool
 
+    /// An error about `spec` of `option`; `duplicate` for a node given twice.
     public init(option: String, spec: String, duplicate: Bool = false) {
         self.option = option
         self.spec = spec
         self.duplicate = duplicate
     }
 
+    /// One line naming the option, what is wrong and the spec.
     public var description: String {
         duplicate
             ? "\(option): node given twice in '\(spec)'"

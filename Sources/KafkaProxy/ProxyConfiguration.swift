@@ -24,6 +24,7 @@ public struct ProxyConfiguration: Sendable {
     public var seed: UInt64
     /// Flight-recorder mode: keep this many bytes per connection in memory, write them only on a trigger.
     public var ringBytes: Int?
+    /// What makes a connection's flight-recorder ring go to the capture (`--trigger`); unused without `ringBytes`.
     public var triggers: [FlightTrigger]
     /// TLS to clients and/or to the upstream.
     public var tls: ProxyTLS
@@ -44,6 +45,7 @@ public struct ProxyConfiguration: Sendable {
     /// the broker would have kept (clients use 9 min, closing first on their side).
     public static let defaultIdleTimeoutMs: Int64 = 600_000
 
+    /// A configuration with the `record` command's defaults for everything not given.
     public init(
         listen: HostPort, upstream: HostPort, advertiseHost: String? = nil,
         maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes, nodePorts: [Int32: Int] = [:],
@@ -70,6 +72,8 @@ public struct ProxyConfiguration: Sendable {
         self.connectTimeoutMs = connectTimeoutMs
     }
 
+    /// The host written into rewritten broker addresses: `advertiseHost`, else the listen host, with a
+    /// wildcard listen address (0.0.0.0, ::) advertised as 127.0.0.1 because clients cannot connect to it.
     public var effectiveAdvertiseHost: String {
         if let advertiseHost { return advertiseHost }
         if listen.host == "0.0.0.0" || listen.host == "::" { return "127.0.0.1" }

@@ -11,12 +11,15 @@ public struct ProxyTLS: Sendable {
     /// Originates TLS to the upstream.
     public var client: NIOSSLContext?
 
+    /// TLS towards clients with `server`, towards the upstream with `client`; nil leaves that side in clear.
     public init(server: NIOSSLContext? = nil, client: NIOSSLContext? = nil) {
         self.server = server
         self.client = client
     }
 
+    /// A certificate, key or CA file that cannot be loaded, or half of a pair of options given alone.
     public struct SetupError: Error, CustomStringConvertible {
+        /// One line naming the file or options and what is wrong.
         public var description: String
     }
 

@@ -8,6 +8,7 @@ public final class InMemoryCaptureSink: ProxyCaptureSink, @unchecked Sendable {
     private var stored: [CaptureRecord] = []
     private var size = 0
 
+    /// An empty capture.
     public init() {}
 
     /// Always accepts (memory is the only limit): there is no backlog to wait for.
@@ -19,10 +20,13 @@ public final class InMemoryCaptureSink: ProxyCaptureSink, @unchecked Sendable {
         return true
     }
 
+    /// Always true: memory never pushes back, so the proxy never pauses its reads for this sink.
     public var isWritable: Bool { true }
+    /// Never called: the sink is always writable, so there is no change of writability to report.
     public func setWritabilityHandler(_ handler: @escaping @Sendable () -> Void) {}
     /// The size the records would have in a capture file.
     public var bytesWritten: Int { lock.withLock { size } }
+    /// Always nil: appending to an array cannot fail the way a disk write can.
     public var failure: (any Error)? { nil }
 
     /// Every record so far, in order.

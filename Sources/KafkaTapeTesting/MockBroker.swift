@@ -7,6 +7,7 @@ public struct MockBrokerMisses: Error, CustomStringConvertible, Sendable {
     /// The whole serve report (connections, answered, repeats, misses with their nearest recording).
     public let report: ServeReport
 
+    /// How many requests were missed, then the serve report's summary, one line each.
     public var description: String {
         "the mock broker missed \(report.misses.count) request(s):\n" + report.summaryLines.joined(separator: "\n")
     }

@@ -63,7 +63,9 @@ public func withRecordingProxy<T>(
 
 /// A usage error of the testing helpers (a bad address, a bad mode).
 public struct KafkaTapeTestingError: Error, CustomStringConvertible, Sendable {
+    /// What was wrong, in one line.
     public var description: String
+    /// An error that says `description`.
     public init(_ description: String) { self.description = description }
 }
 

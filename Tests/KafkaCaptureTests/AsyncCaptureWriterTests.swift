@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 /// A thread-safe log of callback invocations.
 final class CallbackLog: @unchecked Sendable {

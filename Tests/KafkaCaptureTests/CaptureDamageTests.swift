@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 /// Damage in real captures (the curated ones under captures/): a bit flip anywhere in the middle
 /// costs exactly the record it hit.

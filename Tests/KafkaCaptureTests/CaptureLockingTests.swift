@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 /// One writer per capture path (flock), and a first segment that replaces nothing until published.
 /// Two processes are tested end to end in CommandLineSafetyTests; flock locks belong to an open file

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 @Suite struct CaptureReaderRecoveryTests {
     /// The kill -9 case: the file ends somewhere inside the last record. Every cut point returns all

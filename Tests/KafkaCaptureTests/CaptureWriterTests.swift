@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 @Suite struct CaptureWriterTests {
     @Test func fileModeIs0600() throws {

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 @Suite struct RecordRoundTripTests {
     @Test func everyRecordTypeRoundTripsThroughAFile() throws {

@@ -4,15 +4,6 @@ import Testing
 
 @testable import KafkaCapture
 
-/// A fresh directory under the system temp dir, removed when `body` returns.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let dir = FileManager.default.temporaryDirectory
-        .appendingPathComponent("kafkacapture-tests-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try body(dir)
-}
-
 func testHeader(captureId: CaptureID = CaptureID(high: 0x0102_0304_0506_0708, low: 0x090a_0b0c_0d0e_0f10)) -> CaptureHeader {
     CaptureHeader(
         toolVersion: "kafkatape-test 0.0.1",

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 /// Frame payloads written in place with writev (no copy into the write buffer) give the very same
 /// file as copying them: byte for byte, with rotation, many parts per write, and on storage without

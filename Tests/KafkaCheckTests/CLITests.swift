@@ -2,9 +2,10 @@ import Foundation
 import KafkaCapture
 import KafkaCheck
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `kafkatape check` as a user runs it: the built binary, captures in temp files, exit codes.
-@Suite(.enabled(if: CLI.available, "build the kafkatape binary first (swift build)"))
+@Suite(.enabled(if: Harness.kafkatapeIfBuilt != nil, "build the kafkatape binary first (swift build)"))
 struct CLITests {
     func withCapture(_ records: [CaptureRecord], _ body: (String) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkacheck-\(UUID().uuidString)").path
@@ -40,17 +41,17 @@ struct CLITests {
             b.exchange(2, 3, 12, Msg.metadataRequest(["ghost"]), Msg.metadata(topics: [("ghost", 0, 0)], error: 3))
         }
         try withCapture(b.records) { path in
-            #expect(try CLI.run(["check", path]).status == 0)
-            let r = try CLI.run(["check", "--stuck-repeats", "5", path])
+            #expect(try Harness.run(Harness.kafkatape, ["check", path]).status == 0)
+            let r = try Harness.run(Harness.kafkatape, ["check", "--stuck-repeats", "5", path])
             #expect(r.status == 1)
             #expect(r.stdout.contains("I28 clients make progress: 1 finding"), "\(r.stdout)")
-            #expect(try CLI.run(["check", "--stuck-repeats", "1", path]).status == 2)
+            #expect(try Harness.run(Harness.kafkatape, ["check", "--stuck-repeats", "1", path]).status == 2)
         }
     }
 
     @Test func cleanCaptureExitsZero() throws {
         try withCapture(clean()) { path in
-            let r = try CLI.run(["check", path])
+            let r = try Harness.run(Harness.kafkatape, ["check", path])
             #expect(r.status == 0)
             #expect(r.stdout.contains("clean: no findings"))
         }
@@ -58,22 +59,22 @@ struct CLITests {
 
     @Test func findingsExitOne() throws {
         try withCapture(dirty()) { path in
-            let r = try CLI.run(["check", path])
+            let r = try Harness.run(Harness.kafkatape, ["check", path])
             #expect(r.status == 1)
             #expect(r.stdout.contains("I1 fetched records equal what was produced"))
             #expect(r.stdout.contains("I10 null and empty stay distinct"))
             #expect(r.stdout.contains("see: kafkatape dump \(path) --connection 2 --connection 1"))
-            let only = try CLI.run(["check", path, "--only", "I10"])
+            let only = try Harness.run(Harness.kafkatape, ["check", path, "--only", "I10"])
             #expect(only.status == 1)
             #expect(!only.stdout.contains("I1 fetched"))
-            let skipped = try CLI.run(["check", path, "--skip", "I1,I10"])
+            let skipped = try Harness.run(Harness.kafkatape, ["check", path, "--skip", "I1,I10"])
             #expect(skipped.status == 0)
         }
     }
 
     @Test func jsonOutput() throws {
         try withCapture(dirty()) { path in
-            let r = try CLI.run(["check", path, "--json"])
+            let r = try Harness.run(Harness.kafkatape, ["check", path, "--json"])
             #expect(r.status == 1)
             let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             #expect(object?["clean"] as? Bool == false)
@@ -82,23 +83,23 @@ struct CLITests {
     }
 
     @Test func badInputExitsTwo() throws {
-        #expect(try CLI.run(["check", "/nonexistent/cap.ktape"]).status == 2)
-        #expect(try CLI.run(["check"]).status == 2)
+        #expect(try Harness.run(Harness.kafkatape, ["check", "/nonexistent/cap.ktape"]).status == 2)
+        #expect(try Harness.run(Harness.kafkatape, ["check"]).status == 2)
         try withCapture(clean()) { path in
-            let r = try CLI.run(["check", path, "--only", "I99"])
+            let r = try Harness.run(Harness.kafkatape, ["check", path, "--only", "I99"])
             #expect(r.status == 2)
             #expect(r.stderr.contains("unknown invariant 'I99'"))
-            #expect(try CLI.run(["check", path, "--fetch-margin-ms", "-1"]).status == 2)
+            #expect(try Harness.run(Harness.kafkatape, ["check", path, "--fetch-margin-ms", "-1"]).status == 2)
             let notCapture = path + ".txt"
             try Data("hello".utf8).write(to: URL(fileURLWithPath: notCapture))
-            let bad = try CLI.run(["check", notCapture])
+            let bad = try Harness.run(Harness.kafkatape, ["check", notCapture])
             #expect(bad.status == 2)
             #expect(bad.stderr.contains("not a KafkaTape capture"))
         }
     }
 
     @Test func helpListsTheCatalogue() throws {
-        let r = try CLI.run(["check", "--help"])
+        let r = try Harness.run(Harness.kafkatape, ["check", "--help"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("I17  broker addresses are rewritten to the proxy"))
         #expect(r.stdout.contains("I16  tagged fields are not sent at their defaults (lint)"))
@@ -110,37 +111,8 @@ struct CLITests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkacheck-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let gen = try CLI.run(["check", "--bench-generate", dir + "/bench.ktape", "--bytes", "500000"])
+        let gen = try Harness.run(Harness.kafkatape, ["check", "--bench-generate", dir + "/bench.ktape", "--bytes", "500000"])
         #expect(gen.status == 0)
-        #expect(try CLI.run(["check", dir + "/bench.ktape"]).status == 0)
-    }
-}
-
-enum CLI {
-    static let binary = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/kafkatape").path
-
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        #expect(try Harness.run(Harness.kafkatape, ["check", dir + "/bench.ktape"]).status == 0)
     }
 }

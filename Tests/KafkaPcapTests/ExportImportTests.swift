@@ -3,6 +3,7 @@ import KafkaCapture
 import KafkaPcap
 import NIOCore
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `pcap export` checked by tshark and by our own import, on real client frames; import of every
 /// supported link type, IPv6, VLAN tags and pcapng.
@@ -52,7 +53,7 @@ import Testing
             #expect(seen == captureRequests(records))
             #expect(try await tsharkTcpProblems(pcap) == [])
             let tshark = try #require(Repo.tshark)
-            let checksums = try await run(tshark, [
+            let checksums = try await Harness.runAsync(tshark, [
                 "-r", pcap, "-n", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
                 "-Y", "tcp.checksum.status != 1 || ip.checksum.status != 1",
             ])
@@ -166,7 +167,7 @@ import Testing
         try await withTemporaryDirectory { dir in
             let (_, pcap, _) = try export(records, in: dir)
             let ng = "\(dir)/cap.pcapng"
-            let r = try await run(try #require(Repo.editcap), ["-F", "pcapng", pcap, ng])
+            let r = try await Harness.runAsync(try #require(Repo.editcap), ["-F", "pcapng", pcap, ng])
             #expect(r.status == 0, "\(r.stderr)")
             let (imported, _) = try importFile(ng, in: dir)
             #expect(exchangeFingerprints(imported) == exchangeFingerprints(records))

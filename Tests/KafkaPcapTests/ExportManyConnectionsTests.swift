@@ -3,6 +3,7 @@ import KafkaCapture
 import KafkaPcap
 import NIOCore
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// `pcap export` when one address pair has more connections than there are client ports: every flow
 /// still gets a 4-tuple of its own (further loopback addresses), and the export ends.

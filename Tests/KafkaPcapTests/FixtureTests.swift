@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaPcap
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// The committed tcpdump/dumpcap captures of real client sessions against Tansu on
 /// 127.0.0.1:39092 (recorded by Fixtures/record-fixtures.sh): Ethernet from `lo`, pcapng, and Linux

@@ -2,6 +2,7 @@ import Foundation
 import KafkaCapture
 import KafkaPcap
 import Testing
+@testable import KafkaTapeTestSupport
 
 /// Real clients (kafka-python and confluent-kafka) against a real broker (Tansu) through the real
 /// proxy, while tcpdump and `kafkatape sniff` capture loopback. Then:
@@ -25,7 +26,7 @@ struct LiveSessionTests {
         let kafkatape = try #require(Repo.kafkatape)
         let python = try #require(Repo.python)
         try await withTemporaryDirectory { dir in
-            var children: [Child] = []
+            var children: [Daemon] = []
             defer {
                 for c in children where c.process.isRunning {
                     kill(c.process.processIdentifier, SIGKILL)
@@ -33,12 +34,11 @@ struct LiveSessionTests {
                 }
             }
             // The broker.
-            let tansu = try Child(python, [Repo.root + "/tools/kafkatape_testkit.py", "tansu"], directory: dir, name: "tansu", keepStdinOpen: true)
-            children.append(tansu)
-            try await tansu.waitUntil(timeout: 30) { Int($0.stdout.split(separator: "\n").first ?? "") != nil }
-            let brokerPort = try #require(Int(tansu.stdout.split(separator: "\n").first ?? ""))
-            let listenPort = freePort()
-            let nodePort = freePort()
+            let tansu = try TestBroker()
+            children.append(tansu.daemon)
+            let brokerPort = tansu.port
+            let listenPort = Harness.freePort()
+            let nodePort = Harness.freePort()
             let ports = [brokerPort, listenPort, nodePort]
             let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
 
@@ -48,27 +48,25 @@ struct LiveSessionTests {
             // The test process blocks SIGINT/SIGTERM and children inherit the mask; tcpdump only
             // stops on a signal it can receive, so it starts through a wrapper that unblocks them.
             let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
-            let tcpdump = try Child(
-                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-B", ProcessInfo.processInfo.environment["KAFKATAPE_TEST_TCPDUMP_BUFFER_KB"] ?? "32768", "-Z", "root", "-w", "\(dir)/lo.pcap", filter],
-                directory: dir, name: "tcpdump")
+            let tcpdump = try Daemon(
+                python, ["-c", unblock, try #require(Repo.tcpdump), "-i", "lo", "--immediate-mode", "-U", "-B", ProcessInfo.processInfo.environment["KAFKATAPE_TEST_TCPDUMP_BUFFER_KB"] ?? "32768", "-Z", "root", "-w", "\(dir)/lo.pcap", filter])
             children.append(tcpdump)
             try await tcpdump.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
-            let sniff = try Child(
-                kafkatape, ["sniff", "--interface", "lo", "--out", "\(dir)/sniff.ktape"] + ports.flatMap { ["--port", "\($0)"] },
-                directory: dir, name: "sniff")
+            let sniff = try Daemon(
+                kafkatape, ["sniff", "--interface", "lo", "--out", "\(dir)/sniff.ktape"] + ports.flatMap { ["--port", "\($0)"] })
             children.append(sniff)
             try await sniff.waitUntil(timeout: 15) { $0.stderr.contains("sniffing on") }
 
             // The proxy; Tansu's node id is 111, so node listener 111 gets a port we capture.
-            let record = try Child(
+            let record = try Daemon(
                 kafkatape, [
                     "record", "--listen", "127.0.0.1:\(listenPort)", "--upstream", "127.0.0.1:\(brokerPort)",
                     "--node-port", "111=\(nodePort)", "--out", "\(dir)/proxy.ktape",
-                ], directory: dir, name: "record")
+                ])
             children.append(record)
             try await record.waitUntil(timeout: 15) { $0.stderr.contains("listening on") }
 
-            let session = try await run(python, ["\(Repo.fixtures)/sessions.py", "both", "127.0.0.1:\(listenPort)"], timeout: 60)
+            let session = try await Harness.runAsync(python, ["\(Repo.fixtures)/sessions.py", "both", "127.0.0.1:\(listenPort)"], timeout: 60)
             #expect(session.status == 0, "client session failed: \(session.stdout) \(session.stderr)")
 
             record.interrupt()
@@ -79,20 +77,20 @@ struct LiveSessionTests {
             #expect(await sniff.wait() == 0, "sniff: \(sniff.stderr)")
             tcpdump.interrupt()
             await tcpdump.wait()
-            await tansu.stop()
+            tansu.stop()
 
             let proxyRecords = try readCapture("\(dir)/proxy.ktape")
             let proxyRequests = captureRequests(proxyRecords)
             #expect(proxyRequests.values.reduce(0) { $0 + $1.count } > 20)
 
             // 1. Export, and tshark's view of it.
-            let export = try await run(kafkatape, ["pcap", "export", "\(dir)/proxy.ktape", "\(dir)/export.pcap"])
+            let export = try await Harness.runAsync(kafkatape, ["pcap", "export", "\(dir)/proxy.ktape", "\(dir)/export.pcap"])
             #expect(export.status == 0, "\(export.stderr)")
             #expect(try await tsharkRequests("\(dir)/export.pcap", ports: [listenPort, nodePort]) == proxyRequests)
             #expect(try await tsharkTcpProblems("\(dir)/export.pcap") == [])
 
             // 2. Import of the export: the same exchanges.
-            let back = try await run(kafkatape, ["pcap", "import", "\(dir)/export.pcap", "\(dir)/back.ktape", "--port", "\(listenPort)", "--port", "\(nodePort)"])
+            let back = try await Harness.runAsync(kafkatape, ["pcap", "import", "\(dir)/export.pcap", "\(dir)/back.ktape", "--port", "\(listenPort)", "--port", "\(nodePort)"])
             #expect(back.status == 0, "\(back.stderr)")
             #expect(exchangeFingerprints(try readCapture("\(dir)/back.ktape")) == exchangeFingerprints(proxyRecords))
 
@@ -102,7 +100,7 @@ struct LiveSessionTests {
             // is the capture's loss, and the comparisons that need every byte do not apply.
             let tcpdumpDrops = try #require(Self.count(#"(\d+) packets? dropped by kernel"#, in: tcpdump.stderr), "tcpdump: \(tcpdump.stderr)")
             let sniffDrops = try #require(Self.count(#"kernel: \d+ received, (\d+) dropped"#, in: sniff.stdout), "sniff: \(sniff.stdout)")
-            let lo = try await run(kafkatape, ["pcap", "import", "\(dir)/lo.pcap", "\(dir)/lo.ktape"] + ports.flatMap { ["--port", "\($0)"] })
+            let lo = try await Harness.runAsync(kafkatape, ["pcap", "import", "\(dir)/lo.pcap", "\(dir)/lo.ktape"] + ports.flatMap { ["--port", "\($0)"] })
             #expect(lo.status == 0, "\(lo.stderr)")
             let loGaps = try #require(Self.count(#"gaps: (\d+)"#, in: lo.stdout), "\(lo.stdout)")
             print("LiveSessionTests: kernel drops: tcpdump \(tcpdumpDrops), sniff \(sniffDrops); loopback import gaps: \(loGaps)")

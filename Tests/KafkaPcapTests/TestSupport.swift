@@ -4,180 +4,29 @@ import KafkaPcap
 import KafkaProtocol
 import NIOCore
 import Testing
+@testable import KafkaTapeTestSupport
 
 // MARK: - Paths and tools
 
+/// This suite's fixtures and the capture tools it compares against; the rest comes from
+/// KafkaTapeTestSupport's `Harness`.
 enum Repo {
-    /// The package root, from this file's path.
-    static let root: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    /// The package root.
+    static let root: String = Harness.root.path
 
     static let fixtures = root + "/Tests/KafkaPcapTests/Fixtures"
 
-    /// The `kafkatape` binary built next to the test bundle (or in .build/debug).
-    static let kafkatape: String? = {
-        var candidates: [String] = []
-        if let exe = ProcessInfo.processInfo.arguments.first {
-            var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-            // Inside an .xctest bundle on macOS the binary sits a few levels up.
-            for _ in 0..<4 {
-                candidates.append(dir.appendingPathComponent("kafkatape").path)
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        candidates.append(root + "/.build/debug/kafkatape")
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    /// The `kafkatape` binary, when it has been built.
+    static var kafkatape: String? { Harness.kafkatapeIfBuilt }
 
-    static let python: String? = {
-        let path = ProcessInfo.processInfo.environment["KAFKATAPE_PYTHON"] ?? root + "/.venv/bin/python3"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
+    /// The .venv Python with the Kafka clients.
+    static var python: String? { Harness.venvPython }
 
-    static func tool(_ name: String) -> String? {
-        for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] {
-            let p = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-
-    static let tshark = tool("tshark")
-    static let tcpdump = tool("tcpdump")
-    static let editcap = tool("editcap")
-    static let setpriv = tool("setpriv")
-    static let isRoot = geteuid() == 0
-}
-
-/// A fresh directory under the system temp dir, removed when `body` returns.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkapcap-tests-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try body(dir)
-}
-
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkapcap-tests-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try await body(dir)
-}
-
-// MARK: - Processes
-
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-struct ProcessTimeout: Error, CustomStringConvertible {
-    var command: String
-    var description: String { "timed out: \(command)" }
-}
-
-/// A child process with stdout and stderr going to files (no pipe deadlocks) and, optionally, a stdin
-/// pipe kept open (the testkit's Tansu stops when its stdin closes).
-final class Child {
-    let process = Process()
-    let stdoutPath: String
-    let stderrPath: String
-    private let stdinPipe: Pipe?
-    let command: String
-
-    init(_ executable: String, _ arguments: [String], directory: String, name: String, keepStdinOpen: Bool = false) throws {
-        command = ([executable] + arguments).joined(separator: " ")
-        stdoutPath = "\(directory)/\(name).out"
-        stderrPath = "\(directory)/\(name).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        if keepStdinOpen {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            stdinPipe = pipe
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            stdinPipe = nil
-        }
-        try process.run()
-    }
-
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-    /// Polls `condition` until it holds or `timeout` seconds pass.
-    func waitUntil(timeout: Double, _ condition: (Child) -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition(self) {
-            guard Date() < deadline, process.isRunning else {
-                throw ProcessTimeout(command: "\(command) (stderr: \(stderr.suffix(500)))")
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-    }
-
-    func interrupt() {
-        if process.isRunning { process.interrupt() }
-    }
-
-    /// Waits for exit (SIGKILL after `timeout`); returns the exit status.
-    @discardableResult
-    func wait(timeout: Double = 20) async -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
-    }
-
-    /// Ends the process: closes stdin, SIGTERM, then waits.
-    func stop() async {
-        try? stdinPipe?.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        await wait(timeout: 10)
-    }
-}
-
-/// Runs a command to completion.
-func run(_ executable: String, _ arguments: [String], timeout: Double = 60) async throws -> RunResult {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkapcap-run-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let child = try Child(executable, arguments, directory: dir, name: "cmd")
-    let deadline = Date().addingTimeInterval(timeout)
-    while child.process.isRunning {
-        if Date() > deadline {
-            await child.stop()
-            throw ProcessTimeout(command: child.command)
-        }
-        try await Task.sleep(nanoseconds: 10_000_000)
-    }
-    return RunResult(status: child.process.terminationStatus, stdout: child.stdout, stderr: child.stderr)
-}
-
-/// A free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
-    }
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    static let tshark = Harness.tool("tshark")
+    static let tcpdump = Harness.tool("tcpdump")
+    static let editcap = Harness.tool("editcap")
+    static let setpriv = Harness.tool("setpriv")
+    static var isRoot: Bool { Harness.isRoot }
 }
 
 // MARK: - tshark
@@ -200,7 +49,7 @@ func tsharkRequests(_ file: String, ports: [Int]) async throws -> [Int: [Request
         "-Y", "kafka.request_key", "-T", "fields", "-E", "occurrence=a", "-E", "separator=/t",
         "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "kafka.request_key", "-e", "kafka.api_version", "-e", "kafka.correlation_id",
     ]
-    let r = try await run(tshark, args)
+    let r = try await Harness.runAsync(tshark, args)
     #expect(r.status == 0, "tshark failed: \(r.stderr)")
     var out: [Int: [RequestKey]] = [:]
     for line in r.stdout.split(separator: "\n") {
@@ -220,7 +69,7 @@ func tsharkRequests(_ file: String, ports: [Int]) async throws -> [Int: [Request
 /// Packets tshark flags at the TCP level (retransmissions, lost segments, out of order, ...).
 func tsharkTcpProblems(_ file: String) async throws -> [String] {
     guard let tshark = Repo.tshark else { return [] }
-    let r = try await run(tshark, ["-r", file, "-n", "-Y", "tcp.analysis.flags && !tcp.analysis.window_update"])
+    let r = try await Harness.runAsync(tshark, ["-r", file, "-n", "-Y", "tcp.analysis.flags && !tcp.analysis.window_update"])
     return r.stdout.split(separator: "\n").map(String.init)
 }
 

@@ -6,6 +6,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// Nothing of a closed connection stays: the handlers let go of the connection in `handlerRemoved`,
 /// the server's table drops it, and the object is deinitialised (counted, not timed, not RSS).
@@ -75,7 +76,7 @@ import Testing
 
     @Test func thousandsOfShortConnectionsLeaveNothingBehind() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let upstream = try await FakeBroker(group: group) { request in
+        let upstream = try await ScriptedBroker(group: group) { request in
             request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil
         }
         let sink = MemoryCaptureSink()
@@ -84,7 +85,7 @@ import Testing
         let count = 3000
         var answered = 0
         for i in 0..<count {
-            let client = try RawKafkaClient(port: proxy.bootstrapPort)
+            let client = try RawKafkaSocket(port: proxy.bootstrapPort)
             try client.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: Int32(i))
             if let f = try client.readFrame(), KafkaFrameCodec.responseCorrelationId(f) == Int32(i) { answered += 1 }
         }

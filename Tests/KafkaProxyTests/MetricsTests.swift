@@ -7,12 +7,13 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// `--metrics`: Prometheus text over real HTTP, every name prefixed `kafkatape_`.
 @Suite struct MetricsTests {
     @Test func metricsEndpointReportsTrafficAndLatency() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let upstream = try await FakeBroker(group: group) { request in
+        let upstream = try await ScriptedBroker(group: group) { request in
             request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil
         }
         let sink = MemoryCaptureSink()
@@ -21,12 +22,12 @@ import Testing
             capture: sink, group: group)
         try await proxy.start()
         let metrics = try await MetricsServer(host: "127.0.0.1", port: 0, proxy: proxy, group: group)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         for i in 0..<3 {
             try client.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: Int32(i))
             _ = try client.readFrame()
         }
-        let http = try RawKafkaClient(port: metrics.port)
+        let http = try RawKafkaSocket(port: metrics.port)
         try http.sendRaw(Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
         var text = ""
         var buf = [UInt8](repeating: 0, count: 65536)

@@ -9,17 +9,12 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// No bypass: a node listener whose port is taken falls back to a free port (warning, event) instead of
 /// leaving the broker's own address in the answer; a `--node-port` that cannot be bound fails the start.
 @Suite(.serialized) struct NodeListenerTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-
-    /// A port that was free a moment ago (bound to 0, read, closed).
-    static func freePort() throws -> Int {
-        let l = try RawKafkaListener()
-        return l.port
-    }
 
     @Test func derivedPortsAreOneToOneForEveryNodeIdThatFits() {
         let c = ProxyConfiguration(listen: HostPort(host: "127.0.0.1", port: 19092), upstream: HostPort(host: "127.0.0.1", port: 9092))
@@ -39,7 +34,7 @@ import Testing
 
     @Test func aTakenNodePortFallsBackToAFreePortWithAWarningAndAnEvent() async throws {
         let brokers = NIOLockedValueBox<[(Int32, Int)]>([])
-        let node = try await FakeBroker(group: group) { request in
+        let node = try await ScriptedBroker(group: group) { request in
             switch request.body {
             case is MetadataRequest: return ProxyFakeBrokerTests.metadata(brokers: brokers.withLockedValue { $0 })
             case is ApiVersionsRequest: return ApiVersionsResponse()
@@ -54,7 +49,7 @@ import Testing
         let warnings = NIOLockedValueBox<[String]>([])
         while setup == nil && attempt < 20 {
             attempt += 1
-            let bootstrap = try Self.freePort()
+            let bootstrap = Harness.freePort()
             guard bootstrap + 2 <= 65535, let squatter = try? RawKafkaListener(port: bootstrap + 2) else { continue }
             let proxy = KafkaProxyServer(
                 configuration: ProxyConfiguration(
@@ -64,7 +59,7 @@ import Testing
             setup = (proxy, squatter, bootstrap)
         }
         let (proxy, squatter, bootstrap) = try #require(setup)
-        let client = try RawKafkaClient(port: bootstrap)
+        let client = try RawKafkaSocket(port: bootstrap)
         var request = MetadataRequest()
         request.topics = nil
         try client.send(request: request, apiKey: 3, version: 12, correlationId: 1)
@@ -78,7 +73,7 @@ import Testing
         let event = try #require(sink.events.first { $0.kind == "node-port-fallback" })
         #expect(event.attributes.contains(.init("wantedPort", "\(squatter.port)")))
         // The fallback port really leads to node 1 through the proxy.
-        let direct = try RawKafkaClient(port: Int(port))
+        let direct = try RawKafkaSocket(port: Int(port))
         try direct.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 2)
         #expect(try direct.readFrame().flatMap(KafkaFrameCodec.responseCorrelationId) == 2)
         await proxy.stop()
@@ -94,7 +89,7 @@ import Testing
             capture: MemoryCaptureSink(), group: group)
         await #expect(throws: NodeListenerError.self) { try await failing.start() }
 
-        let wanted = try Self.freePort()
+        let wanted = Harness.freePort()
         let proxy = KafkaProxyServer(
             configuration: ProxyConfiguration(
                 listen: HostPort(host: "127.0.0.1", port: 0), upstream: HostPort(host: "127.0.0.1", port: 9),

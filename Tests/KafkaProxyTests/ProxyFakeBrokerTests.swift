@@ -5,6 +5,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// The proxy against scripted brokers: address virtualisation across nodes, redaction, malformed
 /// frames, an unreachable upstream, acks=0. Real sockets on loopback throughout.
@@ -47,7 +48,7 @@ import Testing
 
     @Test func twoNodeUpstreamNeverLetsTheClientBypassTheProxy() async throws {
         let portsBox = PortsBox()
-        let responder: FakeBroker.Responder = { request in
+        let responder: ScriptedBroker.Responder = { request in
             switch request.body {
             case is MetadataRequest: return Self.metadata(brokers: portsBox.brokers)
             case is ApiVersionsRequest:
@@ -63,13 +64,13 @@ import Testing
             default: return nil
             }
         }
-        let node1 = try await FakeBroker(group: group, respond: responder)
-        let node2 = try await FakeBroker(group: group, respond: responder)
+        let node1 = try await ScriptedBroker(group: group, respond: responder)
+        let node2 = try await ScriptedBroker(group: group, respond: responder)
         portsBox.brokers = [(1, node1.port), (2, node2.port)]
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: node1.port, sink: sink)
 
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         var request = MetadataRequest()
         request.topics = nil
         try client.send(request: request, apiKey: 3, version: 12, correlationId: 7)
@@ -92,7 +93,7 @@ import Testing
 
         // Follow the rewritten address of node 2: the connection lands on node 2 through the proxy.
         let node2Port = try #require(mapped[2])
-        let direct = try RawKafkaClient(port: node2Port)
+        let direct = try RawKafkaSocket(port: node2Port)
         try direct.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 1)
         #expect(try direct.readFrame() != nil)
         #expect(node2.requestKeys == [18])
@@ -113,7 +114,7 @@ import Testing
 
     @Test func saslCredentialsAreForwardedButRedactedInTheCapture() async throws {
         let secret = "\u{0}alice\u{0}s3cr3t-password"
-        let upstream = try await FakeBroker(group: group) { request in
+        let upstream = try await ScriptedBroker(group: group) { request in
             guard let auth = request.body as? SaslAuthenticateRequest else { return nil }
             var r = SaslAuthenticateResponse()
             // The broker saw the real credentials.
@@ -124,7 +125,7 @@ import Testing
         for keep in [false, true] {
             let sink = MemoryCaptureSink()
             let proxy = try await startProxy(upstream: upstream.port, sink: sink, keepCredentials: keep)
-            let client = try RawKafkaClient(port: proxy.bootstrapPort)
+            let client = try RawKafkaSocket(port: proxy.bootstrapPort)
             var req = SaslAuthenticateRequest()
             req.authBytes = ByteBuffer(string: secret)
             try client.send(request: req, apiKey: 36, version: 2, correlationId: 3)
@@ -154,10 +155,10 @@ import Testing
 
     @Test(arguments: [Int32(-5), Int32(5000)])
     func malformedFrameSizeDisconnectsTheClientAndIsRecorded(size: Int32) async throws {
-        let upstream = try await FakeBroker(group: group) { _ in ApiVersionsResponse() }
+        let upstream = try await ScriptedBroker(group: group) { _ in ApiVersionsResponse() }
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: upstream.port, sink: sink, maxFrameBytes: 1024)
-        let bad = try RawKafkaClient(port: proxy.bootstrapPort)
+        let bad = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(50))  // let the upstream connect so reads start
         var bytes: [UInt8] = []
         withUnsafeBytes(of: size.bigEndian) { bytes.append(contentsOf: $0) }
@@ -169,7 +170,7 @@ import Testing
         #expect(event.message.contains(String(size)))
         #expect(sink.closes.contains { $0.closedBy == .proxy })
         // The proxy still serves others.
-        let good = try RawKafkaClient(port: proxy.bootstrapPort)
+        let good = try RawKafkaSocket(port: proxy.bootstrapPort)
         try good.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 9)
         let answer = try #require(try good.readFrame())
         #expect(KafkaFrameCodec.responseCorrelationId(answer) == 9)
@@ -184,7 +185,7 @@ import Testing
         let broker = try RawKafkaListener()
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         let upstream = try broker.accept()
 
         func response(correlationId: Int32, bytes: Int) -> [UInt8] {
@@ -224,7 +225,7 @@ import Testing
         let broker = try RawKafkaListener()
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         let upstream = try broker.accept()
         try client.send(request: FetchRequest(), apiKey: 1, version: 11, correlationId: 1)
         _ = try #require(try upstream.readFrame())
@@ -243,13 +244,13 @@ import Testing
 
     @Test func unreachableUpstreamClosesTheClientAndKeepsServing() async throws {
         // A port that was free a moment ago: nothing listens there.
-        let closed = try await FakeBroker(group: group) { _ in nil }
+        let closed = try await ScriptedBroker(group: group) { _ in nil }
         let deadPort = closed.port
         await closed.stop()
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: deadPort, sink: sink)
         for _ in 0..<2 {
-            let client = try RawKafkaClient(port: proxy.bootstrapPort)
+            let client = try RawKafkaSocket(port: proxy.bootstrapPort)
             #expect(client.waitForClose())
         }
         #expect(await sink.waitUntil { $0.events.filter { $0.kind == .upstreamUnreachable }.count == 2 })
@@ -259,12 +260,12 @@ import Testing
     }
 
     @Test func produceWithAcksZeroExpectsNoResponse() async throws {
-        let upstream = try await FakeBroker(group: group) { request in
+        let upstream = try await ScriptedBroker(group: group) { request in
             request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil
         }
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: upstream.port, sink: sink)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         var produce = ProduceRequest()
         produce.acks = 0
         produce.timeoutMs = 1000

@@ -8,6 +8,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// Partial frames cannot pin memory or sockets: a proxy-wide budget for incomplete frames, a
 /// frame-completion timeout and an idle timeout, each closing the connection with an event. Real
@@ -16,7 +17,7 @@ import Testing
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     func start(
-        _ upstream: FakeBroker, sink: MemoryCaptureSink, maxBufferedBytes: Int = BufferBudget.defaultLimit,
+        _ upstream: ScriptedBroker, sink: MemoryCaptureSink, maxBufferedBytes: Int = BufferBudget.defaultLimit,
         frameTimeoutMs: Int64? = nil, idleTimeoutMs: Int64? = nil
     ) async throws -> KafkaProxyServer {
         let config = ProxyConfiguration(
@@ -28,8 +29,8 @@ import Testing
         return proxy
     }
 
-    func broker() async throws -> FakeBroker {
-        try await FakeBroker(group: group) { request in request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil }
+    func broker() async throws -> ScriptedBroker {
+        try await ScriptedBroker(group: group) { request in request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil }
     }
 
     static func sizePrefix(_ size: Int32) -> [UInt8] {
@@ -40,8 +41,8 @@ import Testing
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
         let proxy = try await start(upstream, sink: sink, frameTimeoutMs: 300)
-        let slow = try RawKafkaClient(port: proxy.bootstrapPort)
-        let good = try RawKafkaClient(port: proxy.bootstrapPort)
+        let slow = try RawKafkaSocket(port: proxy.bootstrapPort)
+        let good = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(100))  // both upstreams connected: reads started
         try slow.sendRaw([0, 0])
         #expect(slow.waitForClose(), "the proxy kept a connection holding half a header")
@@ -60,7 +61,7 @@ import Testing
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
         let proxy = try await start(upstream, sink: sink, idleTimeoutMs: 300)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         try client.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 1)
         #expect(try client.readFrame() != nil)
         #expect(client.waitForClose())
@@ -74,8 +75,8 @@ import Testing
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
         let proxy = try await start(upstream, sink: sink, maxBufferedBytes: 10_000)
-        let first = try RawKafkaClient(port: proxy.bootstrapPort)
-        let second = try RawKafkaClient(port: proxy.bootstrapPort)
+        let first = try RawKafkaSocket(port: proxy.bootstrapPort)
+        let second = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(100))
         // 6,000 announced, 100 sent: 6,004 of the 10,000 held.
         try first.sendRaw(Self.sizePrefix(6000) + [UInt8](repeating: 1, count: 100))
@@ -91,7 +92,7 @@ import Testing
         try first.sendRaw([UInt8](repeating: 1, count: 5900))
         #expect(await sink.waitUntil { _ in proxy.budget.reserved == 0 })
         // A frame that fits now passes.
-        let third = try RawKafkaClient(port: proxy.bootstrapPort)
+        let third = try RawKafkaSocket(port: proxy.bootstrapPort)
         try third.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 3)
         #expect(try third.readFrame().flatMap(KafkaFrameCodec.responseCorrelationId) == 3)
         await proxy.stop()
@@ -102,7 +103,7 @@ import Testing
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
         let proxy = try await start(upstream, sink: sink, maxBufferedBytes: 4096)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(100))
         try client.sendRaw(Self.sizePrefix(500_000))
         #expect(client.waitForClose())

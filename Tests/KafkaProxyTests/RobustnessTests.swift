@@ -8,11 +8,12 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// The proxy left running: many connections, peers that vanish mid-frame, an upstream that restarts.
 @Suite(.serialized) struct RobustnessTests {
-    static func apiVersionsBroker(_ group: any EventLoopGroup, port: Int = 0) async throws -> FakeBroker {
-        try await FakeBroker(group: group, port: port) { request in
+    static func apiVersionsBroker(_ group: any EventLoopGroup, port: Int = 0) async throws -> ScriptedBroker {
+        try await ScriptedBroker(group: group, port: port) { request in
             request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil
         }
     }
@@ -40,8 +41,8 @@ import Testing
             capture: sink, group: group)
         try await proxy.start()
         let before = Self.residentMemoryBytes()
-        var clients: [RawKafkaClient] = []
-        for _ in 0..<1000 { clients.append(try RawKafkaClient(port: proxy.bootstrapPort)) }
+        var clients: [RawKafkaSocket] = []
+        for _ in 0..<1000 { clients.append(try RawKafkaSocket(port: proxy.bootstrapPort)) }
         for (i, c) in clients.enumerated() {
             try c.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: Int32(i))
         }
@@ -70,14 +71,14 @@ import Testing
             capture: sink, group: group)
         try await proxy.start()
         do {
-            let half = try RawKafkaClient(port: proxy.bootstrapPort)
+            let half = try RawKafkaSocket(port: proxy.bootstrapPort)
             try await Task.sleep(for: .milliseconds(50))
             // A 100-byte frame announced, 10 bytes sent, then the client dies.
             try half.sendRaw([0, 0, 0, 100, 0, 18, 0, 3, 0, 0, 0, 1, 0, 1])
         }
         #expect(await sink.waitUntil { $0.closes.contains { $0.closedBy == .client } })
         #expect(!sink.frames.contains { $0.direction == .request }, "a partial frame is never recorded as a frame")
-        let good = try RawKafkaClient(port: proxy.bootstrapPort)
+        let good = try RawKafkaSocket(port: proxy.bootstrapPort)
         try good.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 5)
         #expect(try good.readFrame().flatMap(KafkaFrameCodec.responseCorrelationId) == 5)
         await proxy.stop()
@@ -94,7 +95,7 @@ import Testing
             configuration: ProxyConfiguration(listen: HostPort(host: "127.0.0.1", port: 0), upstream: HostPort(host: "127.0.0.1", port: port)),
             capture: sink, group: group)
         try await proxy.start()
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         try client.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 1)
         #expect(try client.readFrame() != nil)
         // The broker goes away: the client's connection is closed, and the capture says by whom.
@@ -103,7 +104,7 @@ import Testing
         #expect(await sink.waitUntil { $0.closes.contains { $0.closedBy == .broker } })
         // The broker comes back on the same port: a reconnecting client goes through the proxy again.
         upstream = try await Self.apiVersionsBroker(group, port: port)
-        let again = try RawKafkaClient(port: proxy.bootstrapPort)
+        let again = try RawKafkaSocket(port: proxy.bootstrapPort)
         try again.send(request: ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 2)
         #expect(try again.readFrame().flatMap(KafkaFrameCodec.responseCorrelationId) == 2)
         let opened = sink.all.filter { if case .connectionOpened = $0 { return true } else { return false } }

@@ -5,6 +5,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaProxy
+@testable import KafkaTapeTestSupport
 
 /// Credentials never reach the capture: the raw tokens of the legacy SASL flow (after SaslHandshake v0)
 /// and the salted passwords of AlterUserScramCredentials, and secret config values.
@@ -33,7 +34,7 @@ import Testing
                 keepCredentials: keep, connectTimeoutMs: 2000),
             capture: sink, group: group)
         try await proxy.start()
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         let upstream = try broker.accept()
 
         var handshake = SaslHandshakeRequest()

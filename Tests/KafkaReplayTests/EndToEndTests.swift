@@ -10,10 +10,11 @@ import FoundationXML
 #endif
 
 @testable import KafkaReplay
+@testable import KafkaTapeTestSupport
 
 /// Real clients (kafka-python, confluent-kafka) against Tansu, recorded through the proxy, then
 /// replayed, served and diffed.
-@Suite(.serialized, .enabled(if: EndToEnd.available, "needs .venv with the clients and Tansu (tools/setup)"))
+@Suite(.serialized, .enabled(if: Harness.tansuAvailable, "needs .venv with the clients and Tansu (tools/setup)"))
 struct EndToEndTests {
     static let clients = ["kp_session.py", "ck_session.py"]
 
@@ -24,7 +25,7 @@ struct EndToEndTests {
         try await withThrowingTaskGroup(of: (Int, RecordedSession).self) { group in
             func launch(_ i: Int) {
                 group.addTask {
-                    let broker = try TansuBroker()
+                    let broker = try TestBroker()
                     defer { broker.stop() }
                     let path = dir.appendingPathComponent("replay-\(i)-\(UUID().uuidString).ktape").path
                     let sink = try FileCaptureSink(
@@ -34,7 +35,7 @@ struct EndToEndTests {
                             upstreamAddress: broker.address.description))
                     let report = await Replayer(session: recording.session, configuration: ReplayConfiguration(target: broker.address), output: sink).run()
                     try sink.close()
-                    guard report.completed else { throw TestError("replay \(i) did not complete: \(String(describing: report.failure))") }
+                    guard report.completed else { throw TestFailure("replay \(i) did not complete: \(String(describing: report.failure))") }
                     return (i, try RecordedSession.read(path: path))
                 }
             }
@@ -56,7 +57,7 @@ struct EndToEndTests {
     @Test(arguments: clients)
     func replayIsDeterministic(client: String) async throws {
         let recording = try await RecordingCache.shared.recording(client)
-        let dir = EndToEnd.tempDirectory()
+        let dir = Harness.tempDirectory()
         let replayed = try await replays(of: recording, count: 10, dir: dir)
         #expect(replayed.count == 10)
         // The live member id (and, for librdkafka's Fetch v13+, the topic id) went through the bindings.
@@ -81,7 +82,7 @@ struct EndToEndTests {
 
     @Test func aSecondReplayOnTheSameBrokerGetsANewProducerIdIntoItsBatches() async throws {
         let recording = try await RecordingCache.shared.recording("kp_session.py")
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let first = await Replayer(session: recording.session, configuration: ReplayConfiguration(target: broker.address)).run()
         #expect(first.completed)
@@ -118,7 +119,7 @@ struct EndToEndTests {
         for _ in 0..<runs {
             let server = CaptureServer(session: session, configuration: ServeConfiguration(listen: HostPort(host: "127.0.0.1", port: 0)))
             try await server.start()
-            let out = try await EndToEnd.run(EndToEnd.python, [EndToEnd.client(client), server.bootstrapAddress, "orders"], timeout: 60)
+            let out = try await Harness.runAsync(Harness.python, [ReplayClients.path(client), server.bootstrapAddress, "orders"], timeout: 60)
             await server.stop()
             #expect(out.status == 0, "\(out.stderr)")
             outputs.append(out.stdout)
@@ -139,7 +140,7 @@ struct EndToEndTests {
 
     @Test func serveReplaysAStaleFetchResponse() async throws {
         let recording = try await RecordingCache.shared.recording("kp_session.py")
-        let dir = EndToEnd.tempDirectory()
+        let dir = Harness.tempDirectory()
         let stalePath = dir.appendingPathComponent("stale.ktape").path
         var edited = 0
         try CaptureEditor.edit(recording.path, to: stalePath) { e, frame in
@@ -161,9 +162,9 @@ struct EndToEndTests {
     }
 
     @Test func diffFindsExactlyTheEditedFields() async throws {
-        guard EndToEnd.cliAvailable else { return }
+        guard Harness.kafkatapeIfBuilt != nil else { return }
         let recording = try await RecordingCache.shared.recording("kp_session.py")
-        let dir = EndToEnd.tempDirectory()
+        let dir = Harness.tempDirectory()
         let editedPath = dir.appendingPathComponent("edited.ktape").path
         try CaptureEditor.edit(recording.path, to: editedPath) { e, frame in
             guard frame.direction == .response else { return frame }
@@ -186,7 +187,7 @@ struct EndToEndTests {
             }
         }
         let junit = dir.appendingPathComponent("diff.xml").path
-        let out = try await EndToEnd.run(EndToEnd.kafkatape, ["diff", recording.path, editedPath, "--json", "--junit", junit])
+        let out = try await Harness.runAsync(Harness.kafkatape, ["diff", recording.path, editedPath, "--json", "--junit", junit])
         #expect(out.status == 1, "\(out.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
         #expect(json["equivalent"] as? Bool == false)
@@ -208,7 +209,7 @@ struct EndToEndTests {
         #expect(counter.failures == 2)
 
         // The text report, and the request stream changing.
-        let text = try await EndToEnd.run(EndToEnd.kafkatape, ["diff", recording.path, editedPath])
+        let text = try await Harness.runAsync(Harness.kafkatape, ["diff", recording.path, editedPath])
         #expect(text.stdout.contains("Records[offset=3].value: A {\"utf8\":\"v3\"}  B {\"utf8\":\"changed\"}"))
         let droppedPath = dir.appendingPathComponent("dropped.ktape").path
         var droppedSequence: Int?
@@ -219,45 +220,45 @@ struct EndToEndTests {
             }
             return frame
         }
-        let streams = try await EndToEnd.run(EndToEnd.kafkatape, ["diff", recording.path, droppedPath])
+        let streams = try await Harness.runAsync(Harness.kafkatape, ["diff", recording.path, droppedPath])
         #expect(streams.status == 1)
         #expect(streams.stdout.contains("ListOffsets v9: request stream diverged: sent only in A"), "\(streams.stdout)")
-        let same = try await EndToEnd.run(EndToEnd.kafkatape, ["diff", recording.path, recording.path])
+        let same = try await Harness.runAsync(Harness.kafkatape, ["diff", recording.path, recording.path])
         #expect(same.status == 0)
         #expect(same.stdout.hasPrefix("equivalent:"))
     }
 
     @Test func replayCommandLineAndBadInput() async throws {
-        guard EndToEnd.cliAvailable else { return }
+        guard Harness.kafkatapeIfBuilt != nil else { return }
         let recording = try await RecordingCache.shared.recording("kp_session.py")
-        let dir = EndToEnd.tempDirectory()
-        let k = EndToEnd.kafkatape
+        let dir = Harness.tempDirectory()
+        let k = Harness.kafkatape
 
         // A whole replay through the CLI, then diff of the two captures: exit 0 both.
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         let out = dir.appendingPathComponent("cli-replay.ktape").path
-        let replay = try await EndToEnd.run(k, ["replay", recording.path, "--target", broker.address.description, "--out", out])
+        let replay = try await Harness.runAsync(k, ["replay", recording.path, "--target", broker.address.description, "--out", out])
         broker.stop()
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stdout.contains("requests: \(recording.session.exchangeCount)/\(recording.session.exchangeCount) sent"))
-        let diff = try await EndToEnd.run(k, ["diff", recording.path, out])
+        let diff = try await Harness.runAsync(k, ["diff", recording.path, out])
         #expect(diff.status == 0, "\(diff.stdout)")
 
         // Not a capture.
         let junk = dir.appendingPathComponent("junk.ktape").path
         try Data("hello, not a capture".utf8).write(to: URL(fileURLWithPath: junk))
-        let bad = try await EndToEnd.run(k, ["replay", junk, "--target", "127.0.0.1:9"])
+        let bad = try await Harness.runAsync(k, ["replay", junk, "--target", "127.0.0.1:9"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("not a KafkaTape capture"), "\(bad.stderr)")
-        let badDiff = try await EndToEnd.run(k, ["diff", junk, recording.path])
+        let badDiff = try await Harness.runAsync(k, ["diff", junk, recording.path])
         #expect(badDiff.status == 2)
-        let badServe = try await EndToEnd.run(k, ["serve", junk, "--listen", "127.0.0.1:0"])
+        let badServe = try await Harness.runAsync(k, ["serve", junk, "--listen", "127.0.0.1:0"])
         #expect(badServe.status == 2)
 
         // A target that refuses connections: exit 2, a clear reason, the partial --out kept.
         let refusedOut = dir.appendingPathComponent("refused.ktape").path
-        let port = closedPort()
-        let refused = try await EndToEnd.run(k, ["replay", recording.path, "--target", "127.0.0.1:\(port)", "--out", refusedOut])
+        let port = Harness.freePort()
+        let refused = try await Harness.runAsync(k, ["replay", recording.path, "--target", "127.0.0.1:\(port)", "--out", refusedOut])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("target 127.0.0.1:\(port) unreachable"), "\(refused.stderr)")
         let partial = try RecordedSession.read(path: refusedOut)
@@ -265,9 +266,9 @@ struct EndToEndTests {
 
         // A target without the topic: replay everything but the connection that created it.
         let keep = recording.session.connections.filter { c in !c.exchanges.contains { $0.apiKey == 19 } }.map(\.id)
-        let fresh = try TansuBroker()
+        let fresh = try TestBroker()
         let missingOut = dir.appendingPathComponent("missing.ktape").path
-        let missing = try await EndToEnd.run(
+        let missing = try await Harness.runAsync(
             k, ["replay", recording.path, "--target", fresh.address.description, "--out", missingOut] + keep.flatMap { ["--connection", "\($0)"] })
         fresh.stop()
         #expect(missing.status == 2)
@@ -276,34 +277,34 @@ struct EndToEndTests {
         #expect(kept.exchangeCount >= 1)
 
         // Bad options.
-        let pace = try await EndToEnd.run(k, ["replay", recording.path, "--target", "127.0.0.1:1", "--pace", "sideways"])
+        let pace = try await Harness.runAsync(k, ["replay", recording.path, "--target", "127.0.0.1:1", "--pace", "sideways"])
         #expect(pace.status == 2)
-        let ignore = try await EndToEnd.run(k, ["diff", recording.path, recording.path, "--ignore", "Topics["])
+        let ignore = try await Harness.runAsync(k, ["diff", recording.path, recording.path, "--ignore", "Topics["])
         #expect(ignore.status == 2)
         #expect(ignore.stderr.contains("bad field path"))
-        let unknownConn = try await EndToEnd.run(k, ["replay", recording.path, "--target", "127.0.0.1:1", "--connection", "999"])
+        let unknownConn = try await Harness.runAsync(k, ["replay", recording.path, "--target", "127.0.0.1:1", "--connection", "999"])
         #expect(unknownConn.status == 2)
     }
 
     @Test func serveCommandLinePlaysThroughAndReportsMisses() async throws {
-        guard EndToEnd.cliAvailable else { return }
+        guard Harness.kafkatapeIfBuilt != nil else { return }
         let recording = try await RecordingCache.shared.recording("kp_session.py")
-        let serve = try ServeDaemon(recording.path)
+        let serve = try ServeDaemon(capture: recording.path)
         defer { serve.stop() }
-        let run = try await EndToEnd.run(EndToEnd.python, [EndToEnd.client("kp_session.py"), "127.0.0.1:\(serve.port)", "orders"])
+        let run = try await Harness.runAsync(Harness.python, [ReplayClients.path("kp_session.py"), "127.0.0.1:\(serve.port)", "orders"])
         #expect(run.stdout == recording.clientOutput)
         // Without --loop, serve exits by itself once the session was played through.
-        let status = serve.wait(timeout: 10)
+        let status = serve.daemon.exitStatus(within: 10)
         #expect(status == 0, "\(serve.output)")
         #expect(serve.output.contains("misses: 0"))
 
         // A client doing something else: a miss, reported, exit 1.
-        let other = try ServeDaemon(recording.path, ["--on-miss", "close"])
-        let client = try RawKafkaClient(port: other.port)
+        let other = try ServeDaemon(capture: recording.path, extra: ["--on-miss", "close"])
+        let client = try RawKafkaSocket(port: other.port)
         try client.send(SessionBuilder.requestPayload(Messages.metadataRequest(["payments"]), apiKey: 3, version: 12, correlationId: 1))
         #expect(try client.readFrame() == nil)
-        other.interrupt()
-        #expect(other.wait(timeout: 10) == 1)
+        other.daemon.interrupt()
+        #expect(other.daemon.exitStatus(within: 10) == 1)
         #expect(other.output.contains("misses: 1"))
         #expect(other.output.contains("miss: connection 1 Metadata v12"))
     }
@@ -326,73 +327,5 @@ struct EndToEndTests {
         }
         #expect(server.report.misses.isEmpty, "\(server.report.misses.prefix(3))")
         await server.stop()
-    }
-}
-
-/// `kafkatape serve` as a child process.
-final class ServeDaemon: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    private let collected = EndToEnd.Collected()
-    private let group = DispatchGroup()
-    private var stderrText = ""
-
-    init(_ capture: String, _ extra: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: EndToEnd.kafkatape)
-        process.arguments = ["serve", capture, "--listen", "127.0.0.1:0"] + extra
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        group.enter()
-        let collected = self.collected
-        DispatchQueue.global().async { [group] in
-            collected.set(out.fileHandleForReading.readDataToEndOfFile(), stdout: true)
-            group.leave()
-        }
-        var text = ""
-        let deadline = Date().addingTimeInterval(20)
-        var found: Int?
-        while Date() < deadline, found == nil {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let r = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                found = Int(text[r].split(separator: ":").last ?? "")
-            }
-        }
-        stderrText = text
-        guard let found else {
-            process.terminate()
-            throw TestError("serve did not start: \(text)")
-        }
-        port = found
-        group.enter()
-        DispatchQueue.global().async { [group] in
-            _ = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-    }
-
-    func interrupt() { if process.isRunning { kill(process.processIdentifier, SIGINT) } }
-
-    /// Exit status, or nil if it is still running after `timeout`.
-    func wait(timeout: TimeInterval) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { return nil }
-        group.wait()
-        return process.terminationStatus
-    }
-
-    var output: String { collected.stdout + stderrText }
-
-    func stop() {
-        interrupt()
-        if wait(timeout: 5) == nil {
-            process.terminate()
-            process.waitUntilExit()
-        }
     }
 }

@@ -6,6 +6,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaReplay
+@testable import KafkaTapeTestSupport
 
 /// Connections without requests (health-check probes, abandoned reconnects) and `--target-node`.
 @Suite(.serialized) struct ProbeAndTargetNodeTests {
@@ -81,7 +82,7 @@ import Testing
     /// A broker that advertises node 1 at a port where nothing listens (as SeaweedFS's gateway
     /// advertises 127.0.0.1:9093 whatever port it has).
     func unreachableAdvertiser() async throws -> ScriptedBroker {
-        let dead = closedPort()
+        let dead = Harness.freePort()
         return try await ScriptedBroker(group: group) { request in
             switch request.body {
             case is ApiVersionsRequest: return ApiVersionsResponse()

@@ -6,6 +6,7 @@ import NIOPosix
 import Testing
 
 @testable import KafkaReplay
+@testable import KafkaTapeTestSupport
 
 /// Replay and serve over real loopback sockets, against each other and against scripted brokers.
 @Suite(.serialized) struct ReplayServeTests {
@@ -167,7 +168,7 @@ import Testing
 
     @Test func anUnreachableTargetStopsTheReplayAndKeepsWhatWasDone() async throws {
         let sink = MemorySink()
-        let port = closedPort()
+        let port = Harness.freePort()
         let report = await Replayer(
             session: recordedSession(), configuration: ReplayConfiguration(target: HostPort(host: Self.local, port: port)),
             output: sink, group: group
@@ -224,7 +225,7 @@ import Testing
 
     @Test func serveRewritesCorrelationIdsAndBrokerAddresses() async throws {
         let server = try await serve(recordedSession())
-        let client = try RawKafkaClient(port: server.bootstrapPort)
+        let client = try RawKafkaSocket(port: server.bootstrapPort)
         try client.send(SessionBuilder.requestPayload(ApiVersionsRequest(), apiKey: 18, version: 3, correlationId: 555))
         let av = try #require(try client.readFrame())
         #expect(KafkaFrameCodec.responseCorrelationId(av) == 555)
@@ -242,7 +243,7 @@ import Testing
     func missesFollowThePolicyAndAreReported(_ policy: ServeMissPolicy) async throws {
         let server = try await serve(recordedSession(), onMiss: policy)
         let nodePort = try #require(server.nodePorts[1])
-        let client = try RawKafkaClient(port: nodePort)
+        let client = try RawKafkaSocket(port: nodePort)
         try client.send(SessionBuilder.requestPayload(Messages.fetchRequest(offset: 9), apiKey: 1, version: 12, correlationId: 31))
         let frame = try client.readFrame()
         switch policy {

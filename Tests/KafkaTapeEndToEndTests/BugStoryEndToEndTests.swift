@@ -32,7 +32,7 @@ struct BugStoryEndToEndTests {
         #expect(story.invariants.isSubset(of: before.ids), "check on the buggy capture found \(before.ids)")
 
         // 2. The fixed gateway: replay the captured client against a clean broker.
-        let fixed = try TansuBroker()
+        let fixed = try TestBroker()
         defer { fixed.stop() }
         let (replayed, diff) = try Harness.replayAndDiff(buggy.capture, targetPort: fixed.port)
 

@@ -37,7 +37,7 @@ struct CaptureErrorEndToEndTests {
 
     /// Starts a broker, a recorder writing into a place with 4 KiB of room, and the kafka-python session.
     static func session(_ limit: Limit, policy: String, _ body: (Outcome) throws -> Void) throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         func run(_ dir: String, _ shell: String?) throws {
             let capture = dir + "/capture.ktape"
@@ -49,7 +49,7 @@ struct CaptureErrorEndToEndTests {
         switch limit {
         case .fullDisk:
             guard try withFullDisk({ try run($0, nil) }) != nil else {
-                throw HarnessError("cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)")
+                throw TestFailure("cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)")
             }
         case .fileSizeLimit:
             let dir = Harness.tempPath("limited")

@@ -16,7 +16,7 @@ struct CleanSessionCheckTests {
 
     @Test(arguments: ["kafka-python", "librdkafka", "aiokafka"])
     func aCleanSessionHasNoFindingsButTansusOwn(library: String) throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("clean.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)

@@ -27,13 +27,13 @@ struct FaultEndToEndTests {
             let r = try Harness.run(Harness.kafkatape, ["check", "--json", capture], timeout: 60)
             guard let obj = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
                 let findings = obj["findings"] as? [[String: Any]]
-            else { throw HarnessError("check printed no JSON (exit \(r.status)): \(r.stdout.prefix(500)) \(r.stderr.prefix(500))") }
+            else { throw TestFailure("check printed no JSON (exit \(r.status)): \(r.stdout.prefix(500)) \(r.stderr.prefix(500))") }
             return (r.status, Set(findings.compactMap { $0["id"] as? String }))
         }
     }
 
     static func run(fault: [String], mode: String, topic: String = "faulty", seed: Int = 7) throws -> Run {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("fault.ktape")
         let recorder = try Recorder(

@@ -10,7 +10,7 @@ struct FlightRecorderEndToEndTests {
     static var script: String { FaultEndToEndTests.script }
 
     func session(_ extra: [String]) throws -> (records: [CaptureRecord], summary: String, client: Int32) {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("flight.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture, extra: extra)

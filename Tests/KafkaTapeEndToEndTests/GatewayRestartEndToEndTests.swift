@@ -25,7 +25,7 @@ struct GatewayRestartEndToEndTests {
 
     /// Runs the session; the broker is restarted when the client says so, with the same storage.
     static func run(s3Endpoint: String?, afterSeconds: Int) throws -> Session {
-        var broker = try TansuBroker(s3Endpoint: s3Endpoint)
+        var broker = try TestBroker(s3Endpoint: s3Endpoint)
         defer { broker.stop() }
         let port = broker.port
         let capture = Harness.tempPath("restart.ktape")
@@ -34,7 +34,7 @@ struct GatewayRestartEndToEndTests {
         defer { client.stop(signal: SIGKILL) }
         _ = try client.waitFor(#""phase": "restart-now""#, inStderr: false, timeout: 60)
         broker.stop()
-        broker = try TansuBroker(port: port, s3Endpoint: s3Endpoint)
+        broker = try TestBroker(port: port, s3Endpoint: s3Endpoint)
         client.stdinPipe.fileHandleForWriting.write(Data("restarted\n".utf8))
         _ = try client.waitFor(#""phase": "after""#, inStderr: false, timeout: Double(afterSeconds) + 60)
         let status = client.stop(signal: SIGTERM, timeout: 30)
@@ -104,7 +104,7 @@ struct GatewayRestartEndToEndTests {
         // 2. Replay the captured client against a durable gateway (Tansu on S3).
         let moto = try MotoServer()
         defer { moto.stop() }
-        let fixed = try TansuBroker(s3Endpoint: moto.endpoint)
+        let fixed = try TestBroker(s3Endpoint: moto.endpoint)
         defer { fixed.stop() }
         let (replayed, diff) = try Harness.replayAndDiff(session.capture, targetPort: fixed.port)
 

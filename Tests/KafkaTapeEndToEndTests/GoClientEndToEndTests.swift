@@ -16,12 +16,12 @@ struct GoClientEndToEndTests {
         let r = try Harness.run(try GoClients.binary("sarama_session"), [bootstrap, topic, "5"], timeout: 60)
         guard r.status == 0, let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
             let consumed = obj["consumed"] as? [[Any]]
-        else { throw HarnessError("sarama_session failed (\(r.status)): \(r.stdout.suffix(500)) \(r.stderr.suffix(1500))") }
+        else { throw TestFailure("sarama_session failed (\(r.status)): \(r.stdout.suffix(500)) \(r.stderr.suffix(1500))") }
         return consumed
     }
 
     @Test func saramaWithAProbeConnectionReplaysCleanAndServes() throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         let capture = Harness.tempPath("sarama.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)
         Self.probe(recorder.port)
@@ -38,7 +38,7 @@ struct GoClientEndToEndTests {
         #expect(opened.contains { !withFrames.contains($0) }, "no connection without requests in the capture")
 
         // Replay against a fresh broker: the probe is opened and closed again, and the diff is clean.
-        let fresh = try TansuBroker()
+        let fresh = try TestBroker()
         defer { fresh.stop() }
         let (replayed, diff) = try Harness.replayAndDiff(capture, targetPort: fresh.port)
         #expect(diff.status == 0, "diff: \(diff.stdout.suffix(3000))")

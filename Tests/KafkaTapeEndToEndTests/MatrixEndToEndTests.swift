@@ -14,7 +14,7 @@ struct MatrixEndToEndTests {
     @Test func upstreamNodeReachesABrokerThatAdvertisesAnUnreachableAddress() throws {
         let dead = try LoopbackSocket(listening: false)  // held, never listening: connections are refused
         defer { dead.close() }
-        let broker = try TansuBroker(advertisedPort: dead.port)
+        let broker = try TestBroker(advertisedPort: dead.port)
         defer { broker.stop() }
         let capture = Harness.tempPath("override.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture, extra: ["--upstream-node", "*=127.0.0.1:\(broker.port)"])
@@ -39,14 +39,14 @@ struct MatrixEndToEndTests {
         #expect(!unreachable)
 
         // Replay against another such broker: the node must be reached with --target-node.
-        let other = try TansuBroker(advertisedPort: dead.port)
+        let other = try TestBroker(advertisedPort: dead.port)
         defer { other.stop() }
         let failed = try Harness.run(
             Harness.kafkatape, ["replay", capture, "--target", "127.0.0.1:\(other.port)", "--timeout", "10"], timeout: 60)
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("unreachable"), "\(failed.stderr)")
         other.stop()
-        let fresh = try TansuBroker(advertisedPort: dead.port)
+        let fresh = try TestBroker(advertisedPort: dead.port)
         defer { fresh.stop() }
         let replayed = Harness.tempPath("replayed.ktape")
         let ok = try Harness.run(
@@ -58,7 +58,7 @@ struct MatrixEndToEndTests {
 
     /// Two fresh Tansu brokers replay a kafka-python session the same way, and as recorded.
     @Test func twoFreshBrokersAgreeWithTheRecording() throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         let capture = Harness.tempPath("matrix.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)
         let consumed = try RecordEndToEndTests.runClient(
@@ -68,9 +68,9 @@ struct MatrixEndToEndTests {
         broker.stop()
         #expect(consumed.count == 20)
 
-        let a = try TansuBroker()
+        let a = try TestBroker()
         defer { a.stop() }
-        let b = try TansuBroker()
+        let b = try TestBroker()
         defer { b.stop() }
         let out = Harness.tempPath("runs")
         let r = try Harness.run(

@@ -37,7 +37,7 @@ struct RecordEndToEndTests {
         guard r.status == 0, let line = r.stdout.split(separator: "\n").last,
             let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let consumed = obj["consumed"] as? [[Any]]
-        else { throw HarnessError("client failed (\(r.status)): \(r.stderr.suffix(2000))") }
+        else { throw TestFailure("client failed (\(r.status)): \(r.stderr.suffix(2000))") }
         return consumed
     }
 
@@ -48,14 +48,14 @@ struct RecordEndToEndTests {
     @Test(arguments: sessions)
     func clientsSeeExactlyWhatTheySeeWithoutTheProxy(_ session: Session) throws {
         // Without the proxy.
-        let direct = try TansuBroker()
+        let direct = try TestBroker()
         defer { direct.stop() }
         let expected = try Self.runClient(session, bootstrap: "127.0.0.1:\(direct.port)", topic: "e2e")
         direct.stop()
         #expect(expected.count == 20, "the client consumed \(expected.count) of 20 records directly")
 
         // Through the proxy, against a fresh broker.
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("session.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)

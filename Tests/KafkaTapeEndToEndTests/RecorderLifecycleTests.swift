@@ -10,7 +10,7 @@ struct RecorderLifecycleTests {
     static let assign = RecordEndToEndTests.Session(library: "librdkafka", codec: "none", mode: "assign")
 
     @Test func sigintFlushesTheCaptureAndPrintsASummary() throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("sigint.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)
@@ -33,7 +33,7 @@ struct RecorderLifecycleTests {
     }
 
     @Test func killDashNineLeavesEveryCompleteRecordReadable() throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("killed.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture)
@@ -57,7 +57,7 @@ struct RecorderLifecycleTests {
     }
 
     @Test func rotationWritesSegmentsReadAsOneCapture() throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let capture = Harness.tempPath("rotated.ktape")
         let recorder = try Recorder(upstream: broker.port, capture: capture, extra: ["--rotate-bytes", "4096"])

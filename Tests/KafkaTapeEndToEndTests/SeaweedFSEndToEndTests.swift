@@ -20,7 +20,7 @@ import Testing
 /// - group joins: the coordinator picks roundrobin against the members' preference and hands members
 ///   assignments with another version (I33, I20); LeaveGroup v1 answers carry v3's members (I14);
 /// - after a restart, graceful or not, what was written before cannot be fetched (I2, I6).
-@Suite(.serialized, .enabled(if: Harness.available && ClusterBroker.weedInstalled("4.48"), "needs SeaweedFS 4.48 (tools/setup)"))
+@Suite(.serialized, .enabled(if: Harness.available && TestBroker.weedInstalled("4.48"), "needs SeaweedFS 4.48 (tools/setup)"))
 struct SeaweedFSEndToEndTests {
     static let clients = Harness.root.appendingPathComponent("Tests/KafkaTapeEndToEndTests/clients").path
 
@@ -56,7 +56,7 @@ struct SeaweedFSEndToEndTests {
                 allowed: ["I30", "I31"], clientSucceeds: false)
         ]
 
-    static func runClient(_ s: Session, bootstrap: String) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func runClient(_ s: Session, bootstrap: String) throws -> ProcessOutput {
         try Harness.run(Harness.python, [clients + "/" + s.script] + s.arguments(bootstrap), timeout: 120)
     }
 
@@ -68,7 +68,7 @@ struct SeaweedFSEndToEndTests {
     }
 
     @Test func clientSessionsAreRecordedCheckedReplayedDiffedAndServed() throws {
-        let gateway = try ClusterBroker(.seaweedfs, version: "4.48")
+        let gateway = try TestBroker(.seaweedfs, version: "4.48")
         var recorded: [(Session, String, String)] = []  // session, capture, client stdout
         for s in Self.sessions {
             let capture = Harness.tempPath("\(s.name.replacingOccurrences(of: " ", with: "-")).ktape")
@@ -106,7 +106,7 @@ struct SeaweedFSEndToEndTests {
 
         // A fresh cluster: every session replays to completion; the only differences are the fetched
         // records' timestamps (the gateway's clock, not the producer's) and the undecodable LeaveGroup v1 answers.
-        let fresh = try ClusterBroker(.seaweedfs, version: "4.48")
+        let fresh = try TestBroker(.seaweedfs, version: "4.48")
         defer { fresh.stop() }
         for (s, capture, _) in recorded {
             let replayed = Harness.tempPath("replayed.ktape")
@@ -157,7 +157,7 @@ struct SeaweedFSEndToEndTests {
     /// clients read back through the same running proxy. Nothing written before the restart comes back,
     /// and `check` says so.
     @Test func valuesWrittenBeforeARestartCannotBeReadAfterIt() throws {
-        let gateway = try ClusterBroker(.seaweedfs, version: "4.48")
+        let gateway = try TestBroker(.seaweedfs, version: "4.48")
         defer { gateway.stop() }
         let capture = Harness.tempPath("restart.ktape")
         let recorder = try Recorder(upstream: gateway.port, capture: capture, extra: ["--upstream-node", gateway.nodeOverride])
@@ -190,10 +190,10 @@ struct SeaweedFSEndToEndTests {
 /// everywhere. `tools/gateway-matrix` prints the same matrix.
 @Suite(
     .serialized,
-    .enabled(if: Harness.available && ClusterBroker.weedInstalled("4.48") && ClusterBroker.weedInstalled("4.30"), "needs SeaweedFS 4.48 and 4.30 (tools/setup)"))
+    .enabled(if: Harness.available && TestBroker.weedInstalled("4.48") && TestBroker.weedInstalled("4.30"), "needs SeaweedFS 4.48 and 4.30 (tools/setup)"))
 struct GatewayMatrixEndToEndTests {
     static func record(on version: String, topic: String) throws -> String {
-        let gateway = try ClusterBroker(.seaweedfs, version: version)
+        let gateway = try TestBroker(.seaweedfs, version: version)
         defer { gateway.stop() }
         let capture = Harness.tempPath("recorded-\(version).ktape")
         let recorder = try Recorder(upstream: gateway.port, capture: capture, extra: ["--upstream-node", gateway.nodeOverride])
@@ -210,11 +210,11 @@ struct GatewayMatrixEndToEndTests {
         // 4.30 and 4.48. Every replay target is fresh: a topic left by another run shows in Metadata.
         for (from, topic, withTansu) in [("4.30", "m430", true), ("4.48", "m448", false)] {
             let capture = try Self.record(on: from, topic: topic)
-            let v430 = try ClusterBroker(.seaweedfs, version: "4.30")
+            let v430 = try TestBroker(.seaweedfs, version: "4.30")
             defer { v430.stop() }
-            let v448 = try ClusterBroker(.seaweedfs, version: "4.48")
+            let v448 = try TestBroker(.seaweedfs, version: "4.48")
             defer { v448.stop() }
-            let tansu = withTansu ? try ClusterBroker(.tansu) : nil
+            let tansu = withTansu ? try TestBroker(.tansu) : nil
             defer { tansu?.stop() }
             let r = try Harness.run(
                 Harness.kafkatape,

@@ -17,13 +17,13 @@ struct TLSEndToEndTests {
             "/usr/bin/openssl",
             ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
              "-addext", "subjectAltName=IP:127.0.0.1"], timeout: 60)
-        guard r.status == 0 else { throw HarnessError("openssl failed: \(r.stderr)") }
+        guard r.status == 0 else { throw TestFailure("openssl failed: \(r.stderr)") }
         return (cert, key)
     }
 
     @Test func aTLSClientThroughATLSChainSeesItsDataAndTheCapturesAreReadable() throws {
         let (cert, key) = try Self.makeCertificate()
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let inner = try Recorder(upstream: broker.port, capture: Harness.tempPath("inner.ktape"), extra: ["--tls-cert", cert, "--tls-key", key])
         let outer = try Recorder(
@@ -65,7 +65,7 @@ struct TLSEndToEndTests {
             #expect(r.stderr.contains("tls") || r.stderr.contains("upstream") || r.stderr.contains("load"))
         }
         // TLS to an upstream that speaks plaintext: no Kafka answer ever comes back; the client gives up.
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let recorder = try Recorder(upstream: broker.port, capture: Harness.tempPath("plain.ktape"), extra: ["--upstream-tls", "--upstream-ca", cert])
         let r = try Harness.run(Harness.python, [FaultEndToEndTests.script, "values", "127.0.0.1:\(recorder.port)", "t"], timeout: 60)

@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test(.enabled(if: Harness.available)) func aRecordingProxyWritesACaptureThatChecksAndServes() async throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let path = Harness.tempPath("recorded.ktape")
         let live = try await withRecordingProxy(upstream: "127.0.0.1:\(broker.port)", capture: path) { bootstrap in
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test(.enabled(if: Harness.available)) func anInMemorySinkHoldsTheSessionWithoutAFile() async throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         defer { broker.stop() }
         let sink = InMemoryCaptureSink()
         try await withRecordingProxy(upstream: "127.0.0.1:\(broker.port)", sink: sink) { bootstrap, proxy in
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test(.enabled(if: Harness.available)) func aCassetteRecordsOnceThenReplays() async throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         let path = Harness.tempPath("cassettes/metadata.ktape")
         func session(_ bootstrap: String) async throws {
             let client = try await RawKafkaClient.connect(to: bootstrap)
@@ -122,7 +122,7 @@ import Testing
         await #expect(throws: KafkaTapeTestingError.self) {
             try await withKafkaCassette(path, upstream: "127.0.0.1:1", environment: ["KAFKATAPE_MODE": "sometimes"], session)
         }
-        let fresh = try TansuBroker()
+        let fresh = try TestBroker()
         defer { fresh.stop() }
         let again = try await withKafkaCassette(path, upstream: "127.0.0.1:\(fresh.port)", environment: ["KAFKATAPE_MODE": "record"], session)
         #expect(again == .recorded)
@@ -186,7 +186,7 @@ import Testing
     }
 
     @Test func servedClientsWithMovingTimeoutsDoNotMiss() async throws {
-        let broker = try TansuBroker()
+        let broker = try TestBroker()
         let path = Harness.tempPath("clocks.ktape")
         let live = try await withRecordingProxy(upstream: "127.0.0.1:\(broker.port)", capture: path) { bootstrap in
             let client = try await RawKafkaClient.connect(to: bootstrap)

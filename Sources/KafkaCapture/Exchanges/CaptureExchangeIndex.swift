@@ -10,13 +10,17 @@ import NIOCore
 public struct CaptureExchangeIndex: Sendable {
     /// One exchange: what it was and where its records are.
     public struct Entry: Hashable, Sendable {
+        /// The request's API key.
         public var apiKey: Int16
+        /// The request's API version.
         public var apiVersion: Int16
+        /// The request's correlation id, echoed by its response.
         public var correlationId: Int32
         /// Where the request record is.
         public var request: CapturePosition { Self.unpack(packedRequest) }
         /// Where the response record is; nil when there is none (see `missingResponse`).
         public var response: CapturePosition? { packedResponse == Self.none ? nil : Self.unpack(packedResponse) }
+        /// Why there is no response, when there is none.
         public var missingResponse: Exchange.MissingResponse? {
             switch missingCode {
             case 1: return .notExpected
@@ -25,6 +29,7 @@ public struct CaptureExchangeIndex: Sendable {
             default: return nil
             }
         }
+        /// The response overtook an older request's (see `Exchange.responseOutOfOrder`).
         public var responseOutOfOrder: Bool
 
         private var packedRequest: UInt64
@@ -65,6 +70,7 @@ public struct CaptureExchangeIndex: Sendable {
 
     /// One connection of the capture.
     public struct Connection: Sendable {
+        /// The connection id, as in the capture.
         public var id: UInt64
         /// The broker node it was for (`ConnectionOpenedRecord.bootstrapNodeId`: bootstrap).
         public var nodeId: Int32 = ConnectionOpenedRecord.bootstrapNodeId

@@ -4,7 +4,9 @@ import NIOCore
 /// An exchange with its frames decoded by the codec: what `dump`, `stats`, `diff` and `check` read.
 /// A frame that does not decode keeps its error (with API, version, field path and offset).
 public struct DecodedExchange: Sendable {
+    /// The paired frames as captured (request, optional response, timing, connection).
     public let exchange: Exchange
+    /// The request decoded at the version its header names, or the decoding error (API, field path, offset).
     public let request: Result<KafkaDecodedRequest, KafkaDecodingError>
     /// nil when the exchange has no response.
     public let response: Result<KafkaDecodedResponse, KafkaDecodingError>?
@@ -13,6 +15,8 @@ public struct DecodedExchange: Sendable {
     /// support in v0 format, and clients parse it that way (KIP-511).
     public let responseIsApiVersionsFallback: Bool
 
+    /// Decodes both frames of `exchange` once, here; a response that fails at the request's version is
+    /// retried as ApiVersions v0 (see `responseIsApiVersionsFallback`).
     public init(_ exchange: Exchange) {
         self.exchange = exchange
         request = Result { () throws(KafkaDecodingError) in try KafkaFrameCodec.decodeRequest(exchange.request.payload) }
@@ -33,18 +37,22 @@ public struct DecodedExchange: Sendable {
         responseIsApiVersionsFallback = fallback
     }
 
+    /// The request body as a generic value tree (field names as in Kafka's specs), or nil when it did not decode.
     public var requestValue: KafkaValue? {
         guard case .success(let r) = request else { return nil }
         return r.body.kafkaValue(version: r.apiVersion)
     }
 
+    /// The response body as a generic value tree, or nil when there is none or it did not decode.
     public var responseValue: KafkaValue? {
         guard case .success(let r)? = response else { return nil }
         return r.body.kafkaValue(version: r.apiVersion)
     }
 
+    /// The API's name (`Fetch`, `Metadata`), or `ApiKeyN` for a key this codec does not know.
     public var apiName: String { exchange.apiName ?? "ApiKey\(exchange.apiKey)" }
 
+    /// The client id from the request header (nullable in Kafka's header v1+), or nil when the request did not decode.
     public var clientId: String? {
         guard case .success(let r) = request else { return nil }
         return r.header.clientId
@@ -101,6 +109,7 @@ public struct DecodedExchange: Sendable {
         return line
     }
 
+    /// A latency for people: µs below a millisecond, ms below a second, else s, with one decimal at most.
     public static func formatLatency(_ ns: Int64) -> String {
         if ns < 1_000_000 { return String(format1(Double(ns) / 1000)) + "µs" }
         if ns < 1_000_000_000 { return String(format1(Double(ns) / 1_000_000)) + "ms" }
@@ -113,7 +122,9 @@ public struct DecodedExchange: Sendable {
     }
 }
 
+/// Lower-case hexadecimal for raw bytes in `dump` and diff output.
 public enum Hex {
+    /// The readable bytes of `b` as two lower-case hex digits each, without separators.
     public static func encode(_ b: ByteBuffer) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

@@ -21,6 +21,8 @@ public enum ExchangeSummary {
         "TransactionalId", "Key", "CoordinatorKey",
     ]
 
+    /// A one-line summary of a message for `dump`: the identifying facts (group, producer id, offsets, error
+    /// codes, topic and partition names) found in `value`, cut at `limit` characters.
     public static func summarize(_ value: KafkaValue, limit: Int = 240) -> String {
         var parts: [String] = []
         guard case .object(let top) = value else { return "" }

@@ -39,6 +39,7 @@ public protocol CaptureSegmentSink: AnyObject {
     func write(vectored parts: [UnsafeRawBufferPointer]) throws(CaptureError)
     /// Makes what was written durable (`fsync`).
     func synchronize() throws(CaptureError)
+    /// Flushes and releases the segment (and its lock); the sink is not used again.
     func close() throws(CaptureError)
 }
 
@@ -60,6 +61,7 @@ public protocol CaptureSegmentSource: AnyObject {
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int
     /// Moves the position `read(into:)` continues from.
     func seek(to offset: Int64) throws(CaptureError)
+    /// Releases the segment; the source is not used again.
     func close()
 }
 

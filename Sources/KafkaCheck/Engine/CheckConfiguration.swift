@@ -11,11 +11,16 @@ public struct CheckConfiguration: Hashable, Sendable {
     /// I28: how many identical unhelpful answers in a row make a client stuck.
     public var stuckRepeats: Int
 
+    /// I21's default margin over `max_wait_ms` (`--fetch-margin-ms`).
     public static let defaultFetchMarginMs: Int64 = 1000
+    /// I21's default limit for a Fetch whose data was already there (`--fetch-prompt-ms`).
     public static let defaultFetchPromptMs: Int64 = 500
+    /// Findings kept per invariant by default (`--max-findings`).
     public static let defaultMaxFindingsPerInvariant = 100
+    /// I28's default: this many identical unhelpful answers in a row (`--stuck-repeats`).
     public static let defaultStuckRepeats = 20
 
+    /// A configuration with the command line's defaults for everything not given (all invariants on).
     public init(
         enabled: Set<InvariantID> = Set(InvariantCatalog.ids), fetchMarginMs: Int64 = defaultFetchMarginMs,
         fetchPromptMs: Int64 = defaultFetchPromptMs, maxFindingsPerInvariant: Int = defaultMaxFindingsPerInvariant,
@@ -48,6 +53,8 @@ public struct CheckConfiguration: Hashable, Sendable {
 
 /// Bad input to the checker (an unknown invariant id); the CLI turns it into exit code 2.
 public struct CheckInputError: Error, CustomStringConvertible, Sendable {
+    /// One line naming the bad input and what is accepted.
     public var description: String
+    /// An input error that says `description`.
     public init(_ description: String) { self.description = description }
 }

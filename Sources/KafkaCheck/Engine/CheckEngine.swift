@@ -11,8 +11,11 @@ import KafkaProtocol
 /// Memory is the tracker's outstanding requests plus what the model and invariants keep: digests
 /// (not bytes) of the records seen, per-partition offsets and per-group state.
 public final class CheckEngine {
+    /// What this check runs and how strictly.
     public let configuration: CheckConfiguration
+    /// The shared model the invariants read, built as the capture streams past.
     public let model: CaptureModel
+    /// The context handed to every invariant (model, configuration, notes).
     public let context: CheckContext
     private let invariants: [any Invariant]
     private var window: RequestOrderWindow

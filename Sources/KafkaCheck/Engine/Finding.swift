@@ -9,6 +9,7 @@ public struct ExchangeReference: Hashable, Sendable {
     /// When the request was captured: wall clock, ns since the Unix epoch.
     public var timeNs: Int64
 
+    /// A reference from its parts.
     public init(connection: UInt64, correlationId: Int32, apiName: String, timeNs: Int64) {
         self.connection = connection
         self.correlationId = correlationId
@@ -35,6 +36,8 @@ public struct Finding: Hashable, Sendable {
     /// The text the report aggregates by.
     public var aggregationKey: String { summary ?? message }
 
+    /// A finding of `invariant` with a one-sentence `message`, the exchanges that show it, machine-readable
+    /// `details` and, for findings that repeat, the `summary` they aggregate by.
     public init(
         _ invariant: InvariantID, _ message: String, exchanges: [ExchangeReference] = [], details: [String: String] = [:],
         summary: String? = nil

@@ -9,16 +9,19 @@ public struct InvariantDescriptor: Hashable, Sendable {
         case lint
     }
 
+    /// The invariant's id.
     public let id: InvariantID
     /// A few words: `high watermark never goes backwards`.
     public let title: String
     /// One sentence a user understands, printed above the findings.
     public let explanation: String
+    /// Whether a finding is a broken guarantee or a lint.
     public let level: Level
 }
 
 /// Every invariant `kafkatape check` knows, in order.
 public enum InvariantCatalog {
+    /// Every invariant, by id; the CLI's help and docs/check.md print it.
     public static let all: [InvariantDescriptor] = [
         d(1, "fetched records equal what was produced",
             "A record a consumer fetched at (topic, partition, offset N) must have the key, value, headers and null-ness that the Produce assigned offset N carried."),

@@ -19,6 +19,7 @@ public struct InvariantID: Hashable, Sendable, Comparable, CustomStringConvertib
     /// `I7`.
     public var description: String { "I\(number)" }
 
+    /// Orders ids by number, so `I2` comes before `I10`.
     public static func < (a: InvariantID, b: InvariantID) -> Bool { a.number < b.number }
 }
 

@@ -6,10 +6,13 @@
 /// single replica (then the leader's log end is the high watermark). ListOffsets with read_committed
 /// answers the last stable offset and is not checked.
 public final class AcknowledgedRecordsBelowEnd: Invariant {
+    /// `I6` in reports and `--only`/`--skip`: acknowledged records are below the end offset.
     public let id = InvariantID(6)
     private var acknowledged = TimedMaximum()
+    /// A fresh I6 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I6 (acknowledged records are below the end offset).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let now = exchange.requestTimeNs
         var out: [Finding] = []

@@ -15,6 +15,7 @@ import NIOCore
 /// answers still unmatched at the end are findings. Captures without proxy connections (pcap
 /// imports) skip this invariant with a note.
 public final class AddressesRewritten: Invariant {
+    /// `I17` in reports and `--only`/`--skip`: broker addresses are rewritten to the proxy.
     public let id = InvariantID(17)
 
     private struct Key: Hashable {
@@ -37,8 +38,10 @@ public final class AddressesRewritten: Invariant {
     private var pending: [Key: Pending] = [:]
     private var pendingOrder: [Key] = []
     private var sawNonProxy = false
+    /// A fresh I17 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Watches the raw capture records for I17 (broker addresses are rewritten to the proxy).
     public func observe(record: CaptureRecord, _ context: CheckContext) -> [Finding] {
         guard case .event(let e) = record, e.kind == .rewrite, let conn = e.connectionId,
             let corr = e[attribute: "correlationId"].flatMap({ Int32($0) })
@@ -52,6 +55,7 @@ public final class AddressesRewritten: Invariant {
         return []
     }
 
+    /// Checks one exchange, in request order, for I17 (broker addresses are rewritten to the proxy).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard Self.mayCarryEndpoints(exchange.apiKey, exchange.apiVersion), let response = exchange.response else { return [] }
         let conn = exchange.exchange.connectionId
@@ -69,6 +73,7 @@ public final class AddressesRewritten: Invariant {
         return []
     }
 
+    /// Reports what only the whole capture shows for I17 (broker addresses are rewritten to the proxy).
     public func finish(_ context: CheckContext) -> [Finding] {
         if !context.model.hasProxyConnections {
             let roles = Set(context.model.connections.values.map(\.role)).sorted()

@@ -10,9 +10,12 @@ import KafkaProtocol
 /// the version is beyond what its own answer lists for ApiVersions. A 35 for an advertised version of
 /// Produce or Fetch (whose error codes are cheap to read) is a finding against the broker.
 public final class AdvertisedVersions: Invariant {
+    /// `I15` in reports and `--only`/`--skip`: requests stay within the advertised versions.
     public let id = InvariantID(15)
+    /// A fresh I15 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I15 (requests stay within the advertised versions).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let key = exchange.apiKey
         let v = exchange.apiVersion

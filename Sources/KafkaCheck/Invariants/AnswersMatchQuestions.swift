@@ -14,9 +14,12 @@ import KafkaProtocol
 /// - DescribeTopicPartitions answering a page (its cursor, KIP-966);
 /// - Metadata topics left out: I26 reports those, with the rule behind it.
 public final class AnswersMatchQuestions: Invariant {
+    /// `I25` in reports and `--only`/`--skip`: answers match questions.
     public let id = InvariantID(25)
+    /// A fresh I25 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I25 (answers match questions).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil, !exchange.responseIsApiVersionsFallback else { return [] }
         let pairings = KafkaKeyedPairing.pairings(apiKey: exchange.apiKey, version: exchange.apiVersion)

@@ -8,9 +8,12 @@ import KafkaCapture
 /// session did not test the broker at all, so the capture is not clean: each event is a finding
 /// (repeats of the same failure are aggregated by the report).
 public final class BrokerReachable: Invariant {
+    /// `I27` in reports and `--only`/`--skip`: the proxy reached the broker.
     public let id = InvariantID(27)
+    /// A fresh I27 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Watches the raw capture records for I27 (the proxy reached the broker).
     public func observe(record: CaptureRecord, _ context: CheckContext) -> [Finding] {
         guard case .event(let e) = record, e.kind == .upstreamUnreachable else { return [] }
         let ref = ExchangeReference(

@@ -7,10 +7,13 @@ import KafkaProtocol
 /// CreateTopics response was captured; a Metadata request sent after that which answers error 3 for
 /// the topic is a finding. A successful DeleteTopics forgets the topic.
 public final class CreatedTopicVisible: Invariant {
+    /// `I18` in reports and `--only`/`--skip`: a created topic is visible.
     public let id = InvariantID(18)
     private var created = CreatedTopics()
+    /// A fresh I18 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I18 (a created topic is visible).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         created.observe(exchange, context)
         switch exchange.apiKey {

@@ -8,9 +8,12 @@ import KafkaProtocol
 /// request's version predates is one its client cannot interpret. The table is
 /// `ErrorCodeIntroduction.all`, each entry citing its spec comment or KIP.
 public final class ErrorCodesFitVersion: Invariant {
+    /// `I24` in reports and `--only`/`--skip`: error codes fit the request version.
     public let id = InvariantID(24)
+    /// A fresh I24 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I24 (error codes fit the request version).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil, !exchange.responseIsApiVersionsFallback else { return [] }
         var out: [Finding] = []

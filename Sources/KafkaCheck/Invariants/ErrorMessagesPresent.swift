@@ -8,9 +8,12 @@ import KafkaProtocol
 /// A non-zero code with a null or empty message in such a version is legal but unhelpful (a client
 /// can only print the code's generic text), so it is a lint. Versions without the field are exempt.
 public final class ErrorMessagesPresent: Invariant {
+    /// `I23` in reports and `--only`/`--skip`: error answers say why.
     public let id = InvariantID(23)
+    /// A fresh I23 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I23 (error answers say why).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil else { return [] }
         var out: [Finding] = []

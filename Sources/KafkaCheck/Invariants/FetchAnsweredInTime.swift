@@ -6,10 +6,13 @@
 /// or from an acknowledged Produce as in I6) above the fetch position of a partition the request
 /// covers, and min_bytes <= 1; such a Fetch must be answered within `--fetch-prompt-ms` (+ throttle).
 public final class FetchAnsweredInTime: Invariant {
+    /// `I21` in reports and `--only`/`--skip`: fetches are answered in time.
     public let id = InvariantID(21)
     private var known = TimedMaximum()
+    /// A fresh I21 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I21 (fetches are answered in time).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let now = exchange.requestTimeNs
         var out: [Finding] = []

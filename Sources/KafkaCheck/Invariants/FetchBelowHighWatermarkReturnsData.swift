@@ -6,10 +6,13 @@
 /// offset). Exempt: partitions after record data of earlier partitions in the same response (the
 /// response size limit), a batch cut by the size limit, redirects to another replica, diverging epochs.
 public final class FetchBelowHighWatermarkReturnsData: Invariant {
+    /// `I2` in reports and `--only`/`--skip`: a fetch below the high watermark returns data.
     public let id = InvariantID(2)
     private var known = TimedMaximum()
+    /// A fresh I2 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I2 (a fetch below the high watermark returns data).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard let fetch = exchange.fetch else { return [] }
         var out: [Finding] = []

@@ -5,9 +5,12 @@
 /// Metadata shows with more replicas, a fetch between the two is legal and only records returned at
 /// or beyond the high watermark are flagged.
 public final class FetchOutOfRangeIsError: Invariant {
+    /// `I8` in reports and `--only`/`--skip`: fetching outside the log is an error.
     public let id = InvariantID(8)
+    /// A fresh I8 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I8 (fetching outside the log is an error).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard let fetch = exchange.fetch else { return [] }
         var out: [Finding] = []

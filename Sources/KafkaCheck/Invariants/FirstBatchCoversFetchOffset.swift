@@ -8,11 +8,14 @@ import KafkaProtocol
 /// capture saw produced is never explained. Also flagged: a first batch that covers F but lacks the
 /// record at F although the capture saw F produced.
 public final class FirstBatchCoversFetchOffset: Invariant {
+    /// `I3` in reports and `--only`/`--skip`: the first batch covers the fetch offset.
     public let id = InvariantID(3)
     /// Offset ranges [from, to) seen missing between batches of one response.
     private var gaps: [TopicPartition: [(from: Int64, to: Int64)]] = [:]
+    /// A fresh I3 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I3 (the first batch covers the fetch offset).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard let fetch = exchange.fetch else { return [] }
         var out: [Finding] = []

@@ -13,9 +13,12 @@ import NIOCore
 /// than this codec knows (a limitation of the tool, noted), and ApiVersions answers in v0 format to
 /// a version the broker does not support (KIP-511: that is how brokers answer).
 public final class FramesDecodeExactly: Invariant {
+    /// `I14` in reports and `--only`/`--skip`: every frame decodes exactly.
     public let id = InvariantID(14)
+    /// A fresh I14 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I14 (every frame decodes exactly).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         let e = exchange.exchange

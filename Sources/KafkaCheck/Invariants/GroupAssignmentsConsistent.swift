@@ -15,6 +15,7 @@ import NIOCore
 ///   subscribed topics (partition counts from Metadata) assigned, except partitions some member still
 ///   owns (cooperative rebalancing revokes before it reassigns).
 public final class GroupAssignmentsConsistent: Invariant {
+    /// `I20` in reports and `--only`/`--skip`: group assignments are consistent.
     public let id = InvariantID(20)
 
     private struct Key: Hashable, Comparable {
@@ -32,8 +33,10 @@ public final class GroupAssignmentsConsistent: Invariant {
         var received: [(member: String, assignment: ByteBuffer, by: ExchangeReference)] = []
     }
     private var generations: [Key: Generation] = [:]
+    /// A fresh I20 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I20 (group assignments are consistent).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         switch exchange.apiKey {
         case 11:
@@ -69,6 +72,7 @@ public final class GroupAssignmentsConsistent: Invariant {
         return []
     }
 
+    /// Reports what only the whole capture shows for I20 (group assignments are consistent).
     public func finish(_ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         for key in generations.keys.sorted() {

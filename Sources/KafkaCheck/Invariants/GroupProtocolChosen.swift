@@ -11,6 +11,7 @@ import KafkaProtocol
 /// member the leader's answer lists, it must be the vote winner (when the vote has one winner; Kafka
 /// breaks ties arbitrarily).
 public final class GroupProtocolChosen: Invariant {
+    /// `I33` in reports and `--only`/`--skip`: JoinGroup picks a protocol every member supports.
     public let id = InvariantID(33)
     private struct Key: Hashable, Comparable {
         var group: String
@@ -24,8 +25,10 @@ public final class GroupProtocolChosen: Invariant {
         var members: [String]?
     }
     private var generations: [Key: Generation] = [:]
+    /// A fresh I33 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I33 (JoinGroup picks a protocol every member supports).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.apiKey == 11, let req = exchange.requestBody(JoinGroupRequest.self),
             let resp = exchange.responseBody(JoinGroupResponse.self), resp.errorCode == 0
@@ -43,6 +46,7 @@ public final class GroupProtocolChosen: Invariant {
         return []
     }
 
+    /// Reports what only the whole capture shows for I33 (JoinGroup picks a protocol every member supports).
     public func finish(_ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         for key in generations.keys.sorted() {

@@ -2,14 +2,17 @@
 ///
 /// Per (connection, partition), the last high watermark of an error-free Fetch response partition.
 public final class HighWatermarkMonotonic: Invariant {
+    /// `I5` in reports and `--only`/`--skip`: the high watermark never goes backwards.
     public let id = InvariantID(5)
     private struct Key: Hashable {
         var connection: UInt64
         var partition: TopicPartition
     }
     private var last: [Key: (value: Int64, by: ExchangeReference)] = [:]
+    /// A fresh I5 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I5 (the high watermark never goes backwards).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard let fetch = exchange.fetch else { return [] }
         var out: [Finding] = []

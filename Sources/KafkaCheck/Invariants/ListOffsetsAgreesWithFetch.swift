@@ -9,6 +9,7 @@ import KafkaProtocol
 /// response; since later Produce requests may still overlap, a disagreement is held until the
 /// capture has moved past the second response (or ends).
 public final class ListOffsetsAgreesWithFetch: Invariant {
+    /// `I7` in reports and `--only`/`--skip`: ListOffsets agrees with Fetch.
     public let id = InvariantID(7)
 
     private struct FetchSighting {
@@ -35,8 +36,10 @@ public final class ListOffsetsAgreesWithFetch: Invariant {
     /// Latest end of a Produce (or DeleteRecords) interval per partition, among those seen so far.
     private var activityEnd: [TopicPartition: UInt64] = [:]
     private var candidates: [TopicPartition: [Candidate]] = [:]
+    /// A fresh I7 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I7 (ListOffsets agrees with Fetch).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let now = exchange.requestTimeNs
         let out = flush(before: now)
@@ -76,6 +79,7 @@ public final class ListOffsetsAgreesWithFetch: Invariant {
         return out
     }
 
+    /// Reports what only the whole capture shows for I7 (ListOffsets agrees with Fetch).
     public func finish(_ context: CheckContext) -> [Finding] {
         flush(before: .max)
     }

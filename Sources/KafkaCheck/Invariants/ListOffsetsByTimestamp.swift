@@ -6,10 +6,13 @@
 /// in it at or after T, which is the first record in offset order with a timestamp >= T. The answer
 /// carries that record's timestamp (v1+), never the query echoed back.
 public final class ListOffsetsByTimestamp: Invariant {
+    /// `I9` in reports and `--only`/`--skip`: ListOffsets by timestamp finds the first record at or after it.
     public let id = InvariantID(9)
     private var logStart: [TopicPartition: Int64] = [:]
+    /// A fresh I9 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I9 (ListOffsets by timestamp finds the first record at or after it).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         if let fetch = exchange.fetch {
             for p in fetch.partitions where p.errorCode == 0 && p.logStartOffset >= 0 {

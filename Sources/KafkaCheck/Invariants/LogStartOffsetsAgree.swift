@@ -12,10 +12,13 @@ import KafkaProtocol
 /// errors) is not compared. I7 compares EARLIEST with the Fetch log start when nothing was produced in
 /// between; this adds the ProduceResponse and the direction.
 public final class LogStartOffsetsAgree: Invariant {
+    /// `I31` in reports and `--only`/`--skip`: log start offsets agree.
     public let id = InvariantID(31)
     private var known = TimedMaximum()
+    /// A fresh I31 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I31 (log start offsets agree).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard let responseTime = exchange.responseTimeNs else { return [] }
         var seen: [(TopicPartition, Int64, String)] = []

@@ -12,10 +12,13 @@ import KafkaProtocol
 /// deleted since, must be among them. On a multi-broker cluster a broker's metadata can lag the
 /// controller briefly (as in I18); the finding names both exchanges so the timing can be judged.
 public final class MetadataAnswersEveryTopic: Invariant {
+    /// `I26` in reports and `--only`/`--skip`: Metadata answers every topic.
     public let id = InvariantID(26)
     private var created = CreatedTopics()
+    /// A fresh I26 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I26 (Metadata answers every topic).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         created.observe(exchange, context)
         switch exchange.apiKey {

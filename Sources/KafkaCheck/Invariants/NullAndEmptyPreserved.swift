@@ -3,9 +3,12 @@
 /// Of the I1 comparisons (fetched record against the produced one at the same offset), those where
 /// the key or value changed between null, empty and non-empty.
 public final class NullAndEmptyPreserved: Invariant {
+    /// `I10` in reports and `--only`/`--skip`: null and empty stay distinct.
     public let id = InvariantID(10)
+    /// A fresh I10 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I10 (null and empty stay distinct).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let list = exchange.recordMismatches.filter {
             $0.kind == .fetchedVsProduced

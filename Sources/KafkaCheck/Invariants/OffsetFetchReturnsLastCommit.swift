@@ -8,6 +8,7 @@ import KafkaProtocol
 /// is a finding. Commits whose response came after the OffsetFetch was sent are not compared.
 /// TxnOffsetCommit, OffsetDelete and DeleteGroups make the committed offset unknown again.
 public final class OffsetFetchReturnsLastCommit: Invariant {
+    /// `I19` in reports and `--only`/`--skip`: OffsetFetch returns the last commit.
     public let id = InvariantID(19)
 
     private struct Key: Hashable {
@@ -21,8 +22,10 @@ public final class OffsetFetchReturnsLastCommit: Invariant {
         var by: ExchangeReference
     }
     private var commits: [Key: Commit] = [:]
+    /// A fresh I19 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I19 (OffsetFetch returns the last commit).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let model = context.model
         let v = exchange.apiVersion

@@ -9,6 +9,7 @@
 /// produced with acks=0 or left unanswered (their offsets are unknown), or records some Fetch
 /// returned in the gap that no captured Produce sent (another producer).
 public final class ProduceOffsetsContiguous: Invariant {
+    /// `I12` in reports and `--only`/`--skip`: produce offsets advance by the batch size.
     public let id = InvariantID(12)
 
     private struct Range {
@@ -26,8 +27,10 @@ public final class ProduceOffsetsContiguous: Invariant {
     private var ranges: [TopicPartition: [Range]] = [:]
     /// Records whose offsets the capture cannot know (acks=0, no response).
     private var unplaced: [TopicPartition: Int64] = [:]
+    /// A fresh I12 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I12 (produce offsets advance by the batch size).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         for p in exchange.produced {
             if p.assigned, let base = p.baseOffset {
@@ -43,6 +46,7 @@ public final class ProduceOffsetsContiguous: Invariant {
         return []
     }
 
+    /// Reports what only the whole capture shows for I12 (produce offsets advance by the batch size).
     public func finish(_ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         for tp in ranges.keys.sorted() {

@@ -4,9 +4,12 @@
 /// position in that partition's request batches) and keeps a digest per offset; every fetched
 /// record is compared with it, whichever of the two the capture saw first.
 public final class ProducedRecordsIntact: Invariant {
+    /// `I1` in reports and `--only`/`--skip`: fetched records equal what was produced.
     public let id = InvariantID(1)
+    /// A fresh I1 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I1 (fetched records equal what was produced).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let list = exchange.recordMismatches.filter { $0.kind == .fetchedVsProduced }
         guard !list.isEmpty else { return [] }

@@ -11,14 +11,17 @@ import KafkaProtocol
 /// exempt: InitProducerId for the same transactional id legitimately returns its producer id again
 /// (with a bumped epoch, also distinct, but fenced producers make that the coordinator's business).
 public final class ProducerIdsDistinct: Invariant {
+    /// `I32` in reports and `--only`/`--skip`: producer ids are not shared.
     public let id = InvariantID(32)
     private struct Pair: Hashable {
         var producerId: Int64
         var epoch: Int16
     }
     private var given: [Pair: ExchangeReference] = [:]
+    /// A fresh I32 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I32 (producer ids are not shared).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.apiKey == 22, let req = exchange.requestBody(InitProducerIdRequest.self), req.transactionalId == nil,
             let resp = exchange.responseBody(InitProducerIdResponse.self), resp.errorCode == 0, resp.producerId >= 0

@@ -8,9 +8,12 @@ import KafkaProtocol
 /// false and v2 batches whose record count is not lastOffsetDelta + 1. A batch cut short at the end
 /// of a Fetch response is normal (the size limit); in a Produce request it is not.
 public final class RecordBatchesWellFormed: Invariant {
+    /// `I11` in reports and `--only`/`--skip`: record batches are well-formed.
     public let id = InvariantID(11)
+    /// A fresh I11 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I11 (record batches are well-formed).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         for p in exchange.produced {

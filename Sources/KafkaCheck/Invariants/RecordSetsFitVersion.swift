@@ -11,9 +11,12 @@ import KafkaProtocol
 /// compression needs Produce v7+ and Fetch v10+ (KIP-110: older clients cannot decompress it, and the
 /// broker answers UNSUPPORTED_COMPRESSION_TYPE instead).
 public final class RecordSetsFitVersion: Invariant {
+    /// `I29` in reports and `--only`/`--skip`: record sets fit the version.
     public let id = InvariantID(29)
+    /// A fresh I29 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I29 (record sets fit the version).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let v = exchange.apiVersion
         var out: [Finding] = []

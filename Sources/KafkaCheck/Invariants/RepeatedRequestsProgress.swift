@@ -12,6 +12,7 @@ import KafkaProtocol
 /// named something. An answer without errors that answers what was asked is progress and ends the
 /// streak. Each streak is one finding naming what never changed, with its first and last exchange.
 public final class RepeatedRequestsProgress: Invariant {
+    /// `I28` in reports and `--only`/`--skip`: clients make progress.
     public let id = InvariantID(28)
     private struct Streak {
         var answer: String
@@ -24,10 +25,12 @@ public final class RepeatedRequestsProgress: Invariant {
     /// Streaks kept before pruning (bounded memory).
     let maxStreaks: Int
 
+    /// A fresh I28 checker; it keeps state for one capture, so every check makes its own.
     public init() { maxStreaks = 10_000 }
 
     init(maxStreaks: Int) { self.maxStreaks = maxStreaks }
 
+    /// Checks one exchange, in request order, for I28 (clients make progress).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil, let request = exchange.requestValue else { return [] }
         let threshold = context.configuration.stuckRepeats
@@ -58,6 +61,7 @@ public final class RepeatedRequestsProgress: Invariant {
         return out
     }
 
+    /// Reports what only the whole capture shows for I28 (clients make progress).
     public func finish(_ context: CheckContext) -> [Finding] {
         let out = report(streaks, threshold: context.configuration.stuckRepeats)
         streaks = [:]

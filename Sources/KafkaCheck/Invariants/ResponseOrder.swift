@@ -9,12 +9,15 @@ import KafkaCapture
 /// (a client that closes with requests in flight is its own business; acks=0 needs no answer).
 /// Also flagged: a request reusing a correlation id that is still outstanding on its connection.
 public final class ResponseOrder: Invariant {
+    /// `I13` in reports and `--only`/`--skip`: responses come back in request order.
     public let id = InvariantID(13)
     /// Per connection: correlation ids with the time their request was answered.
     private var inFlight: [UInt64: OutstandingCorrelations] = [:]
     private var endedUnanswered = 0
+    /// A fresh I13 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I13 (responses come back in request order).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         let e = exchange.exchange
         var out: [Finding] = []
@@ -60,6 +63,7 @@ public final class ResponseOrder: Invariant {
         return out
     }
 
+    /// Checks a response that matches no request, for I13 (responses come back in request order).
     public func observe(unmatched: UnmatchedResponse, _ context: CheckContext) -> [Finding] {
         let ref = ExchangeReference(
             connection: unmatched.connectionId, correlationId: unmatched.correlationId ?? -1, apiName: "response",
@@ -79,6 +83,7 @@ public final class ResponseOrder: Invariant {
         ]
     }
 
+    /// Reports what only the whole capture shows for I13 (responses come back in request order).
     public func finish(_ context: CheckContext) -> [Finding] {
         if endedUnanswered > 0 {
             context.note("\(endedUnanswered) request(s) were still outstanding when the capture ended (not a finding)")

@@ -7,6 +7,7 @@ import KafkaProtocol
 /// `TaggedFieldLint`. Occurrences are aggregated per sender and schema field (one finding each, with
 /// a count and the first exchanges), since a broker that does it does it on every answer.
 public final class TaggedFieldDefaults: Invariant {
+    /// `I16` in reports and `--only`/`--skip`: tagged fields are not sent at their defaults.
     public let id = InvariantID(16)
     private let lint = TaggedFieldLint()
 
@@ -22,8 +23,10 @@ public final class TaggedFieldDefaults: Invariant {
     }
     private var tallies: [Key: Tally] = [:]
     private var order: [Key] = []
+    /// A fresh I16 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I16 (tagged fields are not sent at their defaults).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         if let r = exchange.request, r.api.isFlexible(r.apiVersion) {
             tally(lint.defaults(in: r.body, version: r.apiVersion, root: r.api.name + "Request"), "client", r.apiVersion, exchange)
@@ -48,6 +51,7 @@ public final class TaggedFieldDefaults: Invariant {
         }
     }
 
+    /// Reports what only the whole capture shows for I16 (tagged fields are not sent at their defaults).
     public func finish(_ context: CheckContext) -> [Finding] {
         order.compactMap { key in
             guard let t = tallies[key] else { return nil }

@@ -15,6 +15,7 @@ import KafkaProtocol
 /// fetched LogAppendTime batch stamped after its response is a finding (seconds, microseconds or an
 /// uninitialised clock show up here).
 public final class TimestampsPreserved: Invariant {
+    /// `I30` in reports and `--only`/`--skip`: timestamps come back as produced.
     public let id = InvariantID(30)
     /// How far broker and capture clocks may disagree, in ms.
     public static let clockSkewMs: Int64 = 300_000
@@ -26,8 +27,10 @@ public final class TimestampsPreserved: Invariant {
         var reported = false
     }
     private var types: [TopicPartition: PartitionTypes] = [:]
+    /// A fresh I30 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I30 (timestamps come back as produced).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
         out += contentTimestamps(exchange)

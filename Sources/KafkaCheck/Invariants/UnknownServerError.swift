@@ -7,9 +7,12 @@ import KafkaProtocol
 /// can act on (clients treat it as fatal or retry blindly). Every occurrence, at any level of any
 /// response, is a finding; the message quotes the error message beside it.
 public final class UnknownServerError: Invariant {
+    /// `I22` in reports and `--only`/`--skip`: no answer is UNKNOWN_SERVER_ERROR.
     public let id = InvariantID(22)
+    /// A fresh I22 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
+    /// Checks one exchange, in request order, for I22 (no answer is UNKNOWN_SERVER_ERROR).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         guard exchange.response != nil else { return [] }
         var out: [Finding] = []

@@ -9,13 +9,19 @@ import NIOCore
 public final class CaptureModel {
     /// A connection, from its connection-opened and connection-closed records.
     public struct Connection: Sendable {
+        /// Who made the connection: `proxy`, `replay`, ...
         public var role: String
+        /// The proxy listener the client connected to.
         public var listenerAddress: String
+        /// The broker address the proxy connected to.
         public var upstreamAddress: String
+        /// The broker node the listener stands for (-1: bootstrap).
         public var nodeId: Int32
+        /// Who closed the connection, when the capture recorded it.
         public var closedBy: ConnectionCloser?
     }
 
+    /// Every connection the capture opened, by id.
     public private(set) var connections: [UInt64: Connection] = [:]
     /// `host:port` of every proxy listener: address mappings and the listeners connections reached.
     public private(set) var proxyEndpoints: Set<String> = []
@@ -34,6 +40,7 @@ public final class CaptureModel {
     private var references: [ExchangeReference] = []
     private var referenceResponseTimes: [UInt64] = []
 
+    /// An empty model; the engine feeds it every record and exchange.
     public init() {}
 
     // MARK: - Records
@@ -141,6 +148,7 @@ public final class CaptureModel {
 
     /// The Produce that assigned an entry's record, and the first Fetch that returned it.
     public func producedBy(_ entry: OffsetEntry) -> ExchangeReference? { reference(entry.producedRef) }
+    /// The first Fetch that returned an entry's record, when one did.
     public func firstFetchedBy(_ entry: OffsetEntry) -> ExchangeReference? { reference(entry.fetchedRef) }
 
     /// When the capture first knew the entry: the earlier response time of its Produce or first Fetch.

@@ -5,7 +5,9 @@
 /// every entry cites the message spec comment (Kafka 4.2.1, `clients/src/main/resources/common/message`)
 /// or KIP it comes from.
 public struct ErrorCodeIntroduction: Hashable, Sendable {
+    /// The API.
     public let apiKey: Int16
+    /// The error code it may return only from `minVersion` on.
     public let errorCode: Int16
     /// The error's name, as in `org.apache.kafka.common.protocol.Errors` (a test checks it against the code).
     public let errorName: String
@@ -31,6 +33,7 @@ public struct ErrorCodeIntroduction: Hashable, Sendable {
         ErrorCodeIntroduction(apiKey: api, errorCode: code, errorName: name, minVersion: v, source: source)
     }
 
+    /// The table, by API key.
     public static let all: [ErrorCodeIntroduction] = [
         // Produce (0)
         e(0, 56, "KAFKA_STORAGE_ERROR", 4, "ProduceResponse.json: Version 4 added KAFKA_STORAGE_ERROR as a possible error code (KIP-112)"),

@@ -2,17 +2,22 @@ import KafkaProtocol
 
 /// One partition of a ListOffsets exchange: what was asked and what came back.
 public struct ListOffsetsAnswer: Sendable {
+    /// The topic and partition asked about.
     public var partition: TopicPartition
     /// The requested timestamp: -1 LATEST, -2 EARLIEST, -3 MAX_TIMESTAMP, >= 0 a time in ms.
     public var requestedTimestamp: Int64
+    /// 0 read_uncommitted, 1 read_committed (KIP-98; v2+, 0 before).
     public var isolationLevel: Int8
+    /// The partition's error code in the response.
     public var errorCode: Int16
     /// The answered offset (v0: the first of OldStyleOffsets, -1 when none).
     public var offset: Int64
     /// The answered timestamp (-1 before v1).
     public var timestamp: Int64
 
+    /// ListOffsets' LATEST: the high watermark (or, read_committed, the last stable offset).
     public static let latest: Int64 = -1
+    /// ListOffsets' EARLIEST: the log start offset.
     public static let earliest: Int64 = -2
 }
 
@@ -69,6 +74,7 @@ extension ExchangeContext {
 
 /// A non-zero error code somewhere in a response, with where it is and the error message beside it.
 public struct ResponseError: Hashable, Sendable {
+    /// The error code.
     public var code: Int16
     /// Field path from the root with the entry's key when it has one: `Topics[t].Partitions[0]`
     /// (empty for the root).

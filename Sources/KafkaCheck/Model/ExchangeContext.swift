@@ -5,13 +5,17 @@ import NIOCore
 /// One exchange as the invariants see it: the frames decoded once, plus what the model derived from
 /// them (Produce and Fetch partitions with their decoded record batches, record comparisons).
 public final class ExchangeContext {
+    /// The paired frames as captured.
     public let exchange: Exchange
+    /// How findings point at this exchange.
     public let reference: ExchangeReference
     /// The decoded request, when it decodes.
     public let request: KafkaDecodedRequest?
+    /// Why the request did not decode, when it did not.
     public let requestError: KafkaDecodingError?
     /// The decoded response, when there is one and it decodes.
     public let response: KafkaDecodedResponse?
+    /// Why the response did not decode, when it did not.
     public let responseError: KafkaDecodingError?
     /// An ApiVersions response decoded as v0 because it did not decode at the request's version: how
     /// brokers answer a version they do not support (KIP-511), and how clients parse it.
@@ -36,6 +40,7 @@ public final class ExchangeContext {
     /// Index of this exchange in the model's reference table, once stored there.
     var storedReference: Int32 = -1
 
+    /// Decodes both frames of `exchange` (the model fills in the derived views).
     public init(_ exchange: Exchange) {
         self.exchange = exchange
         let decoded = DecodedExchange(exchange)
@@ -64,7 +69,9 @@ public final class ExchangeContext {
         responseIsApiVersionsFallback = decoded.responseIsApiVersionsFallback
     }
 
+    /// The request's API key.
     public var apiKey: Int16 { exchange.apiKey }
+    /// The request's version.
     public var apiVersion: Int16 { exchange.apiVersion }
     /// Monotonic ns when the request was captured.
     public var requestTimeNs: UInt64 { exchange.request.time.monotonicNs }

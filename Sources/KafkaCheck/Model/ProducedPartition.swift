@@ -2,6 +2,7 @@ import KafkaProtocol
 
 /// One partition of a Produce exchange: what the request carried and what the response assigned.
 public struct ProducedPartition: Sendable {
+    /// The topic and partition produced to.
     public var partition: TopicPartition
     /// The decoded records field; nil when the field was null.
     public var records: Result<KafkaRecordSet, KafkaDecodingError>?
@@ -19,7 +20,9 @@ public struct ProducedPartition: Sendable {
     public var transactional: Bool
     /// The first batch's producer id, epoch and base sequence (idempotent producers), or -1.
     public var producerId: Int64
+    /// The first batch's producer epoch, or -1.
     public var producerEpoch: Int16
+    /// The first batch's base sequence, or -1.
     public var baseSequence: Int32
     /// The batches' CRCs combined (0 when they did not decode): a retry re-sends the same batch, with
     /// the same CRC, while another producer's batch under the same producer id and sequence differs.

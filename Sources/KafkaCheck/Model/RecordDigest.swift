@@ -21,6 +21,7 @@ public struct RecordDigest: Hashable, Sendable {
     /// producer's create time. Fits in the padding: the digest stays 40 bytes.
     public var isLogAppendTime: Bool
 
+    /// The digest of `record` with its `timestamp` as consumers see it (log-append time when `logAppendTime`).
     public init(_ record: KafkaRecord, timestamp: Int64, logAppendTime: Bool = false) {
         isLogAppendTime = logAppendTime
         var h = ContentHasher()
@@ -63,11 +64,14 @@ public struct RecordDigest: Hashable, Sendable {
 
     /// Whether a value (or key) is null, empty or has bytes.
     public enum Presence: String, Sendable {
+        /// A null field, a zero-length one, or one with bytes: I10 keeps null and empty apart.
         case null, empty, bytes
         init(length: Int32) { self = length < 0 ? .null : length == 0 ? .empty : .bytes }
     }
 
+    /// Whether the key is null, empty or has bytes.
     public var keyPresence: Presence { Presence(length: keyLength) }
+    /// Whether the value is null, empty or has bytes.
     public var valuePresence: Presence { Presence(length: valueLength) }
 
     /// `value "abc" (3 bytes)`, `value null`.

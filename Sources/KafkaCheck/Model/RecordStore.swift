@@ -1,6 +1,7 @@
 /// What the capture saw at one offset: the record a Produce was assigned there, and the first record
 /// a Fetch returned there (kept only when it differs from the produced one, or nothing was produced).
 public struct OffsetEntry: Sendable {
+    /// The record the Produce assigned this offset carried, when the capture saw it.
     public var produced: RecordDigest?
     /// Index in the model's reference table of the Produce, -1 when none.
     var producedRef: Int32 = -1

@@ -173,5 +173,6 @@ extension CheckReport {
 
 /// Times in reports: `2024-05-01T12:00:00.123Z` (UTC, millisecond precision).
 public enum CheckReportTime {
+    /// `nsSinceEpoch` as an ISO 8601 UTC time with milliseconds.
     public static func format(_ nsSinceEpoch: Int64) -> String { CheckReport.formatTime(nsSinceEpoch) }
 }

@@ -3,8 +3,11 @@
 public struct CheckReport: Sendable {
     /// Counters for the summary line.
     public struct Statistics: Hashable, Sendable {
+        /// Capture records read.
         public var records = 0
+        /// Exchanges paired and checked.
         public var exchanges = 0
+        /// Client connections in the capture.
         public var connections = 0
         /// Frame bytes as they were on the wire (with size prefixes).
         public var frameBytes: Int64 = 0
@@ -16,9 +19,12 @@ public struct CheckReport: Sendable {
     public var counts: [InvariantID: Int]
     /// The invariants that ran.
     public var checked: [InvariantID]
+    /// Checks that could not run and why.
     public var notes: [String]
+    /// The counters for the summary line.
     public var statistics: Statistics
 
+    /// A report from its parts (the engine makes them).
     public init(
         findings: [Finding], counts: [InvariantID: Int], checked: [InvariantID], notes: [String], statistics: Statistics
     ) {

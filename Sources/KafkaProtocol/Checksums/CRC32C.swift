@@ -11,6 +11,7 @@ public enum CRC32C {
         return kafkatape_crc32c(crc, base, bytes.count)
     }
 
+    /// The CRC-32C of `bytes`.
     @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         update(0, bytes)
@@ -22,6 +23,7 @@ public enum CRC32C {
         buffer.withUnsafeReadableBytes { update(0, $0) }
     }
 
+    /// The CRC-32C of a byte collection (copied once when it has no contiguous storage).
     @inlinable
     public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
         if let r = bytes.withContiguousStorageIfAvailable({ update(0, UnsafeRawBufferPointer($0)) }) { return r }
@@ -34,5 +36,6 @@ public enum CRC32C {
         return kafkatape_crc32c_sw(0, base, bytes.count)
     }
 
+    /// Whether this CPU has SSE4.2's `crc32` instruction, which `update` then uses (benchmarks report it).
     public static var isHardwareAccelerated: Bool { kafkatape_crc32c_hw_available() != 0 }
 }

@@ -10,15 +10,23 @@ public enum KafkaAPIs {
         all.map { (Int($0.apiKey), $0) }, uniquingKeysWith: { a, _ in a })
 }
 
+/// One API as this codec knows it: key, name, versions, where flexible versions start, and the
+/// generated request and response types. `KafkaAPIs.all` lists them.
 public struct KafkaAPIDescriptor: Sendable {
+    /// The API key every request header starts with.
     public let apiKey: Int16
     /// The API name as Kafka's docs use it (`Produce`, `Fetch`, `ApiVersions`).
     public let name: String
+    /// The versions this codec decodes: Kafka 4.2.1's, plus those only 3.9 still had.
     public let versions: ClosedRange<Int16>
+    /// The first flexible version (KIP-482: compact strings and arrays, tagged fields), or nil when none is.
     public let firstFlexibleVersion: Int16?
+    /// The generated request body type.
     public let request: any KafkaMessage.Type
+    /// The generated response body type.
     public let response: any KafkaMessage.Type
 
+    /// A descriptor from its parts (the generated `KafkaAPIs.all` makes every one).
     public init(
         apiKey: Int16, name: String, versions: ClosedRange<Int16>, firstFlexibleVersion: Int16?,
         request: any KafkaMessage.Type, response: any KafkaMessage.Type
@@ -31,6 +39,7 @@ public struct KafkaAPIDescriptor: Sendable {
         self.response = response
     }
 
+    /// Whether `version` uses the flexible encodings (KIP-482).
     public func isFlexible(_ version: Int16) -> Bool {
         guard let f = firstFlexibleVersion else { return false }
         return version >= f

@@ -1,10 +1,14 @@
 /// A broker address inside a response (Metadata brokers, FindCoordinator coordinators,
 /// DescribeCluster brokers, the NodeEndpoints that Produce/Fetch v10+/v16+ carry as leader hints).
 public struct KafkaEndpoint: Hashable, Sendable {
+    /// The broker's node id, which clients key their connections by.
     public var nodeId: Int32
+    /// The advertised host.
     public var host: String
+    /// The advertised port.
     public var port: Int32
 
+    /// An endpoint from its parts.
     public init(nodeId: Int32, host: String, port: Int32) {
         self.nodeId = nodeId
         self.host = host

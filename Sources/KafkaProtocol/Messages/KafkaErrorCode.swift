@@ -1,5 +1,6 @@
 /// Kafka's error codes by number, as in `org.apache.kafka.common.protocol.Errors`.
 public enum KafkaErrorCode {
+    /// The name of `code` (`NOT_LEADER_OR_FOLLOWER`), or `ERROR_n` for a code Kafka 4.2.1 does not define.
     public static func name(_ code: Int16) -> String {
         if code == -1 { return "UNKNOWN_SERVER_ERROR" }
         if code >= 0 && Int(code) < names.count { return names[Int(code)] }

@@ -3,8 +3,11 @@ import NIOCore
 /// The fixed start of every request header version: enough to route and pair a frame without
 /// decoding it, for any API key, known or not.
 public struct KafkaRequestPrefix: Hashable, Sendable {
+    /// The request's API key (Kafka's `request_api_key`).
     public var apiKey: Int16
+    /// The request's version; the response uses the same.
     public var apiVersion: Int16
+    /// The id the response will repeat.
     public var correlationId: Int32
 
     /// Reads the prefix of a request payload (the frame without its size), or nil when it is shorter than 8 bytes.
@@ -20,6 +23,7 @@ public struct KafkaRequestPrefix: Hashable, Sendable {
         correlationId = c
     }
 
+    /// A prefix from its three fields (for tests and synthetic frames).
     public init(apiKey: Int16, apiVersion: Int16, correlationId: Int32) {
         self.apiKey = apiKey
         self.apiVersion = apiVersion
@@ -29,19 +33,30 @@ public struct KafkaRequestPrefix: Hashable, Sendable {
 
 /// A request frame decoded: header, header version, and the typed body.
 public struct KafkaDecodedRequest: Sendable {
+    /// The request header (client id included from header v1, tagged fields from v2).
     public var header: RequestHeader
+    /// Which request header version the (API key, version) pair uses: 1, or 2 from the API's first flexible version (KIP-482); 0 for ControlledShutdown v0.
     public var headerVersion: Int16
+    /// The API as this codec knows it (name, versions, request and response types).
     public var api: KafkaAPIDescriptor
+    /// The typed request body (`ProduceRequest`, `FetchRequest`, ...).
     public var body: any KafkaMessage
 
+    /// The request's version, from its header.
     public var apiVersion: Int16 { header.requestApiVersion }
 }
 
+/// A response frame decoded: header, header version, and the typed body.
 public struct KafkaDecodedResponse: Sendable {
+    /// The response header (the correlation id, and tagged fields from header v1).
     public var header: ResponseHeader
+    /// Which response header version the (API key, version) pair uses: 1 from the API's first flexible version, else 0; ApiVersions always uses 0 (KIP-511).
     public var headerVersion: Int16
+    /// The API the response belongs to (responses do not say; the request's key was given).
     public var api: KafkaAPIDescriptor
+    /// The version it was decoded at: the request's.
     public var apiVersion: Int16
+    /// The typed response body.
     public var body: any KafkaMessage
 }
 
@@ -54,6 +69,9 @@ public enum KafkaFrameCodec {
         payload.getInteger(at: payload.readerIndex, endianness: .big, as: Int32.self)
     }
 
+    /// Decodes a request payload (the frame without its size): the prefix picks the API, version and
+    /// header version, the body must use every byte. Unknown API keys and versions are errors here; the
+    /// proxy forwards such frames without decoding them.
     public static func decodeRequest(_ payload: ByteBuffer) throws(KafkaDecodingError) -> KafkaDecodedRequest {
         guard let prefix = KafkaRequestPrefix(payload: payload) else {
             throw KafkaDecodingError(.truncated(needed: 8, available: payload.readableBytes), offset: 0).at("RequestHeader")
@@ -94,6 +112,8 @@ public enum KafkaFrameCodec {
         }
     }
 
+    /// Decodes a response payload for the request it answers (`apiKey`, `apiVersion`, which the response
+    /// does not carry; `CorrelationTracker` remembers them).
     public static func decodeResponse(
         _ payload: ByteBuffer, apiKey: Int16, apiVersion: Int16
     ) throws(KafkaDecodingError) -> KafkaDecodedResponse {

@@ -10,6 +10,7 @@
 /// "every entry asked about is answered once, under the same key" can be checked for every API
 /// without a hand-written list.
 public struct KafkaKeyedPairing: Hashable, Sendable {
+    /// The API the pairing belongs to.
     public let apiKey: Int16
     /// The versions for which both paths exist with these keys.
     public let versions: ClosedRange<Int16>
@@ -18,6 +19,7 @@ public struct KafkaKeyedPairing: Hashable, Sendable {
     /// Levels from the response root, outermost first; as many as the request's, same key kinds.
     public let response: [KafkaKeyLevel]
 
+    /// A pairing from its parts (the generated `KafkaAPIs.keyedPairings` makes every one).
     public init(apiKey: Int16, versions: ClosedRange<Int16>, request: [KafkaKeyLevel], response: [KafkaKeyLevel]) {
         self.apiKey = apiKey
         self.versions = versions
@@ -42,6 +44,7 @@ public struct KafkaKeyLevel: Hashable, Sendable {
     /// element itself).
     public let keys: [KafkaKeyField]
 
+    /// A level of array `field` keyed by `keys`.
     public init(_ field: String, _ keys: [KafkaKeyField]) {
         self.field = field
         self.keys = keys
@@ -53,13 +56,17 @@ public struct KafkaKeyField: Hashable, Sendable {
     /// What the key identifies. A topic name and a topic id (KIP-516) name the same thing: requests and
     /// responses are matched on the topic whichever of the two they carry.
     public enum Kind: String, Hashable, Sendable {
+        /// The kinds of thing Kafka arrays are keyed by: topics (by name or by id), partitions, groups,
+        /// transactional ids, producer ids, and config resources (type and name).
         case topicName, topicId, partition, groupId, transactionalId, producerId, resourceType, resourceName
     }
 
     /// The field's spec name (`Name`, `PartitionIndex`); nil for the element of a primitive array.
     public let name: String?
+    /// What the key identifies, so request and response keys of the same kind are compared.
     public let kind: Kind
 
+    /// A key field called `name` (nil: the element itself) of kind `kind`.
     public init(_ name: String?, _ kind: Kind) {
         self.name = name
         self.kind = kind

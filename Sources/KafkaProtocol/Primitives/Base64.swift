@@ -3,6 +3,7 @@ public enum Base64 {
     private static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let urlSafe = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// RFC 4648 base64 of `bytes`; `urlSafe` uses `-` and `_` (Kafka's UUID form), `padded` adds `=`.
     public static func encode<C: Collection>(_ bytes: C, urlSafe: Bool = false, padded: Bool = true) -> String
     where C.Element == UInt8 {
         var out = [UInt8]()
@@ -34,6 +35,7 @@ public enum Base64 {
         }
     }
 
+    /// The bytes of a base64 string (padding optional), or nil when it has a character outside the alphabet.
     public static func decode(_ string: String, urlSafe: Bool = false) -> [UInt8]? {
         var values = [UInt8]()
         values.reserveCapacity(string.utf8.count)

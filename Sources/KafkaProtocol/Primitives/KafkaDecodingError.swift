@@ -2,6 +2,7 @@
 /// inside the message (`Topics[2].Partitions[0].Records`), and the byte offset from the start of the
 /// buffer handed to the decoder.
 public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// What went wrong, with the numbers that show it.
     public enum Kind: Hashable, Sendable {
         /// `needed` more bytes were required but only `available` were left.
         case truncated(needed: Int, available: Int)
@@ -15,7 +16,9 @@ public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Send
         case invalidUTF8
         /// A null where the schema does not allow one at this version.
         case unexpectedNull
+        /// A request whose API key this codec has no schema for (the proxy still forwards it).
         case unknownApiKey(Int16)
+        /// A version outside what this codec's specs define for the API.
         case unsupportedVersion(apiKey: Int16, version: Int16)
         /// The message decoded but `count` bytes were left over.
         case trailingBytes(count: Int)
@@ -25,21 +28,28 @@ public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Send
         case taggedFieldOrder(tag: UInt32)
         /// A record batch or message set that violates its format (bad magic, bad count, ...).
         case invalidRecords(String)
+        /// A record batch whose stored CRC is not the CRC of its bytes.
         case crcMismatch(expected: UInt32, actual: UInt32)
+        /// A compressed batch that does not decompress (the codec names what failed).
         case compression(String)
+        /// A value the schema's type allows but the protocol does not (explained in the text).
         case invalidValue(String)
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// Byte offset (from the start of the decoded buffer) where the failing read began.
     public var offset: Int
     /// Field path, outermost first.
     public var path: [String]
+    /// The API key of the message being decoded, when it is a request or response.
     public var apiKey: Int16?
+    /// The version it was being decoded at.
     public var apiVersion: Int16?
     /// The API name, when known (`Fetch`, `Metadata`, ...).
     public var apiName: String?
 
+    /// An error of `kind` at byte `offset`; the path and API are filled in as it unwinds.
     public init(_ kind: Kind, offset: Int, path: [String] = []) {
         self.kind = kind
         self.offset = offset
@@ -55,11 +65,13 @@ public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Send
         return copy
     }
 
+    /// The error with an array index (`[3]`) prepended to its path.
     @inlinable
     public func at(index: Int) -> KafkaDecodingError {
         at("[\(index)]")
     }
 
+    /// The path as people read it: `Topics[2].Partitions[0].Records`.
     public var pathString: String {
         var s = ""
         for c in path {
@@ -68,6 +80,7 @@ public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Send
         return s
     }
 
+    /// One line: what, then where (API, version, field path, offset).
     public var description: String {
         var where_ = ""
         if let apiName { where_ += apiName } else if let apiKey { where_ += "apiKey \(apiKey)" }
@@ -78,6 +91,7 @@ public struct KafkaDecodingError: Error, Hashable, CustomStringConvertible, Send
         return "\(kindDescription) (\(where_))"
     }
 
+    /// What went wrong, without where.
     public var kindDescription: String {
         switch kind {
         case .truncated(let needed, let available): return "truncated: needed \(needed) bytes, \(available) left"

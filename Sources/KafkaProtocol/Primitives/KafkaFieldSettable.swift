@@ -3,7 +3,9 @@ import NIOCore
 /// One step of a path into a decoded message: a field by the name `kafkaValue(version:)` renders it
 /// under (Kafka's spec name, `ProducerId`), or an array element by position.
 public enum KafkaFieldStep: Hashable, Sendable {
+    /// A field of a struct, by its spec name.
     case field(String)
+    /// An element of an array, by position.
     case index(Int)
 }
 
@@ -20,10 +22,12 @@ public protocol KafkaFieldSettable {
 
 /// A leaf value made from a `KafkaValue` of the right shape.
 public protocol KafkaFieldLeaf: KafkaFieldSettable {
+    /// The leaf for `fieldValue`, or nil when the value has another shape or does not fit.
     init?(fieldValue: KafkaValue)
 }
 
 extension KafkaFieldLeaf {
+    /// Replaces the leaf when `path` is empty and `value` fits.
     public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
         guard path.isEmpty, let v = Self(fieldValue: value) else { return false }
         self = v
@@ -32,6 +36,7 @@ extension KafkaFieldLeaf {
 }
 
 extension KafkaFieldLeaf where Self: FixedWidthInteger {
+    /// An integer from `.int`, when it fits this width exactly.
     public init?(fieldValue: KafkaValue) {
         guard case .int(let v) = fieldValue, let exact = Self(exactly: v) else { return nil }
         self = exact
@@ -46,6 +51,7 @@ extension UInt16: KafkaFieldLeaf {}
 extension UInt32: KafkaFieldLeaf {}
 
 extension Bool: KafkaFieldLeaf {
+    /// A bool from `.bool` only.
     public init?(fieldValue: KafkaValue) {
         guard case .bool(let v) = fieldValue else { return nil }
         self = v
@@ -53,6 +59,7 @@ extension Bool: KafkaFieldLeaf {
 }
 
 extension Double: KafkaFieldLeaf {
+    /// A float64 from `.double`, or from `.int` (JSON edits write whole numbers without a point).
     public init?(fieldValue: KafkaValue) {
         switch fieldValue {
         case .double(let v): self = v
@@ -63,6 +70,7 @@ extension Double: KafkaFieldLeaf {
 }
 
 extension String: KafkaFieldLeaf {
+    /// A string from `.string` only (not from null: nullable fields are optionals).
     public init?(fieldValue: KafkaValue) {
         guard case .string(let v) = fieldValue else { return nil }
         self = v
@@ -70,6 +78,7 @@ extension String: KafkaFieldLeaf {
 }
 
 extension KafkaUUID: KafkaFieldLeaf {
+    /// A UUID from `.uuid` only.
     public init?(fieldValue: KafkaValue) {
         guard case .uuid(let v) = fieldValue else { return nil }
         self = v
@@ -78,6 +87,7 @@ extension KafkaUUID: KafkaFieldLeaf {
 
 /// `bytes` and `records` fields are both `ByteBuffer`s.
 extension ByteBuffer: KafkaFieldLeaf {
+    /// Bytes from `.bytes` or `.records`.
     public init?(fieldValue: KafkaValue) {
         switch fieldValue {
         case .bytes(let b), .records(let b): self = b
@@ -107,6 +117,7 @@ extension Optional: KafkaFieldSettable where Wrapped: KafkaFieldSettable {
 }
 
 extension Array: KafkaFieldSettable where Element: KafkaFieldSettable {
+    /// Follows an index step into the element; an index out of range changes nothing.
     public mutating func setField(_ path: ArraySlice<KafkaFieldStep>, to value: KafkaValue, version: Int16) -> Bool {
         guard case .index(let i)? = path.first, indices.contains(i) else { return false }
         return self[i].setField(path.dropFirst(), to: value, version: version)

@@ -6,12 +6,18 @@ import NIOCore
 public protocol KafkaStruct: Hashable, Sendable, KafkaRenderable, KafkaFieldSettable {
     /// A value with every field at its schema default.
     init()
+    /// Decodes the struct as `version` lays it out; errors carry the field path and byte offset.
     init(from reader: inout KafkaReader, version: Int16) throws(KafkaDecodingError)
+    /// Encodes the struct as `version` lays it out, unknown tagged fields included.
     func encode(to writer: inout KafkaWriter, version: Int16)
+    /// Tagged fields decoded without a schema, re-encoded as they came.
     var unknownTaggedFields: [KafkaTaggedField] { get set }
 }
 
+/// Which kind of schema file a message comes from (Kafka's spec `type`).
 public enum KafkaMessageKind: String, Sendable {
+    /// A request or response body, a request or response header, or a versioned data schema (consumer
+    /// protocol, KRaft records).
     case request, response, header, data
 }
 
@@ -19,6 +25,7 @@ public enum KafkaMessageKind: String, Sendable {
 public protocol KafkaMessage: KafkaStruct {
     /// The API key for requests and responses; -1 for headers and data schemas.
     static var apiKey: Int16 { get }
+    /// The spec's `type`.
     static var kind: KafkaMessageKind { get }
     /// Schema name as in Kafka's spec (`ProduceRequest`).
     static var schemaName: String { get }
@@ -29,6 +36,7 @@ public protocol KafkaMessage: KafkaStruct {
 }
 
 extension KafkaMessage {
+    /// Whether `version` uses the flexible encodings (KIP-482).
     public static func isFlexible(_ version: Int16) -> Bool {
         guard let f = firstFlexibleVersion else { return false }
         return version >= f
@@ -53,6 +61,7 @@ extension KafkaMessage {
         }
     }
 
+    /// The message encoded at `version` (body only, no header or size).
     public func encoded(version: Int16) -> ByteBuffer {
         var writer = KafkaWriter()
         encode(to: &writer, version: version)
@@ -63,9 +72,12 @@ extension KafkaMessage {
 /// A tagged field this codec has no schema for (or that the version does not define), kept so the
 /// message re-encodes byte for byte.
 public struct KafkaTaggedField: Hashable, Sendable {
+    /// The tag number (tagged fields are written in ascending tag order).
     public var tag: UInt32
+    /// The field's bytes as they were on the wire.
     public var data: ByteBuffer
 
+    /// A tagged field with raw `data`.
     public init(tag: UInt32, data: ByteBuffer) {
         self.tag = tag
         self.data = data
@@ -115,9 +127,11 @@ extension KafkaReader {
 public struct KafkaTaggedFieldWriter {
     @usableFromInline var fields: [KafkaTaggedField] = []
 
+    /// No fields yet.
     @inlinable
     public init() {}
 
+    /// Adds field `tag` with the bytes `write` produces.
     @inlinable
     public mutating func add(_ tag: UInt32, _ write: (inout KafkaWriter) -> Void) {
         var w = KafkaWriter()
@@ -125,6 +139,8 @@ public struct KafkaTaggedFieldWriter {
         fields.append(KafkaTaggedField(tag: tag, data: w.buffer))
     }
 
+    /// Writes the tagged-field section: the count, then each field (known and `unknown`) by ascending tag
+    /// with its size.
     @inlinable
     public mutating func write(to writer: inout KafkaWriter, unknown: [KafkaTaggedField]) {
         if fields.isEmpty && unknown.isEmpty {

@@ -21,6 +21,7 @@ extension KafkaReader {
         return result
     }
 
+    /// An array that must not be null; a null one is `unexpectedNull` at its offset.
     @inlinable
     public mutating func readNonNullArray<T>(
         compact: Bool,
@@ -35,6 +36,7 @@ extension KafkaReader {
 }
 
 extension KafkaWriter {
+    /// An array: its count (null for nil, compact in flexible versions), then each element through `element`.
     @inlinable
     public mutating func writeArray<T>(_ array: [T]?, compact: Bool, _ element: (inout KafkaWriter, T) -> Void) {
         guard let array else {

@@ -4,9 +4,11 @@ import NIOCore
 /// allocates, and fails with a `KafkaDecodingError` that names the byte offset (relative to where the
 /// reader started) instead of crashing. Reads advance only on success.
 public struct KafkaReader: Sendable {
+    /// The bytes not read yet (the reader index moves as fields are read).
     public var buffer: ByteBuffer
     @usableFromInline let origin: Int
 
+    /// A reader over `buffer`'s readable bytes; error offsets count from here.
     @inlinable
     public init(_ buffer: ByteBuffer) {
         self.buffer = buffer
@@ -17,6 +19,7 @@ public struct KafkaReader: Sendable {
     @inlinable
     public var offset: Int { buffer.readerIndex - origin }
 
+    /// Bytes left to read.
     @inlinable
     public var remaining: Int { buffer.readableBytes }
 
@@ -32,6 +35,7 @@ public struct KafkaReader: Sendable {
 
     // MARK: Fixed-width integers
 
+    /// A big-endian fixed-width integer; throws `truncated` (at the current offset) when too few bytes remain.
     @inlinable
     public mutating func readInteger<T: FixedWidthInteger>(as: T.Type = T.self) throws(KafkaDecodingError) -> T {
         guard let v = buffer.readInteger(endianness: .big, as: T.self) else {
@@ -40,11 +44,17 @@ public struct KafkaReader: Sendable {
         return v
     }
 
+    /// Kafka `int8`.
     @inlinable public mutating func readInt8() throws(KafkaDecodingError) -> Int8 { try readInteger() }
+    /// Kafka `int16`, big-endian like every fixed-width Kafka integer.
     @inlinable public mutating func readInt16() throws(KafkaDecodingError) -> Int16 { try readInteger() }
+    /// Kafka `int32`, big-endian.
     @inlinable public mutating func readInt32() throws(KafkaDecodingError) -> Int32 { try readInteger() }
+    /// Kafka `int64`, big-endian.
     @inlinable public mutating func readInt64() throws(KafkaDecodingError) -> Int64 { try readInteger() }
+    /// Kafka `uint16`, big-endian.
     @inlinable public mutating func readUInt16() throws(KafkaDecodingError) -> UInt16 { try readInteger() }
+    /// Kafka `uint32`, big-endian.
     @inlinable public mutating func readUInt32() throws(KafkaDecodingError) -> UInt32 { try readInteger() }
 
     /// Kafka's BOOLEAN: one byte, 0 is false, anything else true.
@@ -54,12 +64,14 @@ public struct KafkaReader: Sendable {
         return b != 0
     }
 
+    /// Kafka `float64`: IEEE 754 bits, big-endian.
     @inlinable
     public mutating func readFloat64() throws(KafkaDecodingError) -> Double {
         let bits: UInt64 = try readInteger()
         return Double(bitPattern: bits)
     }
 
+    /// Kafka `uuid`: 16 bytes, most significant half first.
     @inlinable
     public mutating func readUUID() throws(KafkaDecodingError) -> KafkaUUID {
         guard buffer.readableBytes >= 16 else { throw truncated(16) }
@@ -156,6 +168,7 @@ public struct KafkaReader: Sendable {
         return Int(n)
     }
 
+    /// An array's element count, nil for a null array: int32, or an unsigned varint of count + 1 in flexible versions.
     @inlinable
     public mutating func readArrayCount(compact: Bool) throws(KafkaDecodingError) -> Int? {
         try readLength(compact: compact, wide: true)
@@ -163,6 +176,7 @@ public struct KafkaReader: Sendable {
 
     // MARK: Strings and bytes
 
+    /// A nullable string: int16 length (-1: null) or a compact length (0: null), then UTF-8; invalid UTF-8 is an error.
     @inlinable
     public mutating func readNullableString(compact: Bool) throws(KafkaDecodingError) -> String? {
         let start = buffer.readerIndex
@@ -177,6 +191,7 @@ public struct KafkaReader: Sendable {
         return s
     }
 
+    /// A string that must not be null; a null one is `unexpectedNull` at its offset.
     @inlinable
     public mutating func readString(compact: Bool) throws(KafkaDecodingError) -> String {
         let start = offset
@@ -186,12 +201,14 @@ public struct KafkaReader: Sendable {
         return s
     }
 
+    /// Nullable bytes: int32 length (-1: null) or a compact length (0: null), then the bytes as a slice (no copy).
     @inlinable
     public mutating func readNullableBytes(compact: Bool) throws(KafkaDecodingError) -> ByteBuffer? {
         guard let n = try readLength(compact: compact, wide: true) else { return nil }
         return buffer.readSlice(length: n)
     }
 
+    /// Bytes that must not be null; a null one is `unexpectedNull` at its offset.
     @inlinable
     public mutating func readBytes(compact: Bool) throws(KafkaDecodingError) -> ByteBuffer {
         let start = offset

@@ -1,14 +1,18 @@
 /// A 128-bit Kafka UUID (topic ids, directory ids). Rendered like Kafka's `Uuid.toString()`:
 /// URL-safe base64 without padding.
 public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
+    /// The first 8 bytes, big-endian.
     public var high: UInt64
+    /// The last 8 bytes, big-endian.
     public var low: UInt64
 
+    /// A UUID from its two halves.
     public init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
+    /// The all-zero UUID, Kafka's `Uuid.ZERO_UUID`: "no topic id" in requests by name.
     public static let zero = KafkaUUID(high: 0, low: 0)
 
     /// Parses Kafka's base64url form (22 characters, no padding).
@@ -21,6 +25,7 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
         self.init(high: h, low: l)
     }
 
+    /// The 16 bytes as on the wire.
     public var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(16)
@@ -29,5 +34,6 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// Kafka's `Uuid.toString()` form: base64url without padding, 22 characters.
     public var description: String { Base64.encode(bytes, urlSafe: true, padded: false) }
 }

@@ -6,11 +6,14 @@ import NIOCore
 /// a value of version int16 and coordinator epoch int32 (`EndTransactionMarker`); KRaft control records
 /// carry their own schemas, left as bytes here.
 public struct KafkaControlRecord: Hashable, Sendable {
+    /// The control record key's version (0).
     public var version: Int16
+    /// Kafka's `ControlRecordType`: 0 ABORT, 1 COMMIT, and KRaft's own types from 2.
     public var type: Int16
     /// Present for ABORT and COMMIT markers whose value decoded.
     public var coordinatorEpoch: Int32?
 
+    /// A control record from its fields.
     public init(version: Int16, type: Int16, coordinatorEpoch: Int32? = nil) {
         self.version = version
         self.type = type

@@ -13,13 +13,17 @@ public struct KafkaRecord: Hashable, Sendable {
     /// instead (see `KafkaRecordBatch.timestampType`); this field keeps the wire value so re-encoding is
     /// byte-exact. A v1 wrapper with log-append time overrides its inner timestamps, as Kafka does.
     public var timestamp: Int64
+    /// The key; nil for a null key (distinct from an empty one).
     public var key: ByteBuffer?
+    /// The value; nil for a null value (a tombstone on compacted topics), distinct from an empty one.
     public var value: ByteBuffer?
+    /// Record headers (KIP-82), in order; legacy messages have none.
     public var headers: [KafkaRecordHeader]
     /// The record's own attributes byte (unused in v2, always 0 from Kafka clients); for legacy messages
     /// the message attributes.
     public var attributes: Int8
 
+    /// A record with the given fields (defaults: offset 0, no timestamp, null key and value).
     public init(
         offset: Int64 = 0, timestamp: Int64 = -1, key: ByteBuffer? = nil, value: ByteBuffer? = nil,
         headers: [KafkaRecordHeader] = [], attributes: Int8 = 0

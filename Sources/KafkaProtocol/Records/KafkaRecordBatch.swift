@@ -8,20 +8,31 @@ import NIOCore
 /// `batchLength` is the message size, `attributes` the message attributes byte, `baseTimestamp` and
 /// `maxTimestamp` the message timestamp (-1 for magic 0), and the v2-only fields are -1.
 public struct KafkaRecordBatch: Hashable, Sendable {
+    /// The first record's offset (for legacy entries, see above).
     public var baseOffset: Int64
     /// Bytes after this field (v2), or the message size (legacy). Computed by the encoders.
     public var batchLength: Int32
+    /// The leader epoch of the partition when the batch was appended (KIP-101); -1 when unknown or legacy.
     public var partitionLeaderEpoch: Int32
+    /// The format: 2 for record batches, 0 or 1 for legacy messages.
     public var magic: Int8
     /// As stored: CRC-32C (v2) or CRC-32 (legacy). Computed by the encoders.
     public var crc: UInt32
+    /// Compression (bits 0-2), timestamp type (bit 3), transactional (bit 4), control batch (bit 5).
     public var attributes: Int16
+    /// The last record's offset minus `baseOffset` (kept even when compaction removed that record).
     public var lastOffsetDelta: Int32
+    /// The first record's timestamp, in milliseconds.
     public var baseTimestamp: Int64
+    /// The largest timestamp in the batch, or the append time with log-append time.
     public var maxTimestamp: Int64
+    /// The idempotent or transactional producer's id (KIP-98); -1 for a plain producer.
     public var producerId: Int64
+    /// The producer's epoch, which fences older instances of a transactional producer; -1 when none.
     public var producerEpoch: Int16
+    /// The first record's sequence number for idempotent dedup; -1 when none.
     public var baseSequence: Int32
+    /// The records, offsets and timestamps made absolute.
     public var records: [KafkaRecord]
     /// False only when the CRC was checked at decode and did not match (for a legacy wrapper, also when
     /// an inner message's CRC did not). True when decoding skipped the check (`verifyCRC: false`).

@@ -19,6 +19,7 @@ extension KafkaRecords {
         return tree.result
     }
 
+    /// One batch as a tree (its header fields, then its records), as `kafkatape dump` renders records fields.
     public static func kafkaValue(_ batch: KafkaRecordBatch) -> KafkaValue {
         var tree = KafkaValueTreeBuilder()
         render(batch, into: &tree)

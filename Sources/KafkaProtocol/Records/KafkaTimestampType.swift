@@ -7,6 +7,7 @@ public enum KafkaTimestampType: Hashable, Sendable {
     /// Magic 0 messages carry no timestamp.
     case noTimestamp
 
+    /// Kafka's name for it (`CreateTime`, `LogAppendTime`), or `NoTimestamp`.
     public var name: String {
         switch self {
         case .createTime: return "CreateTime"

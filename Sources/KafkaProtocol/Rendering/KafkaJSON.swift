@@ -5,6 +5,7 @@ import NIOCore
 /// `{"utf8":"..."}` when they are printable UTF-8 or `{"base64":"..."}` otherwise, so a reader
 /// always knows which it got. `records` fields are decoded into batches and records.
 public enum KafkaJSON {
+    /// `value` as JSON; `pretty` indents by two spaces, otherwise one line.
     public static func render(_ value: KafkaValue, pretty: Bool = false) -> String {
         var w = JSONBytes()
         w.write(value, pretty: pretty, indent: 0)
@@ -49,6 +50,7 @@ public enum KafkaJSON {
         return true
     }
 
+    /// Appends `s` to `out` as a JSON string literal (quotes and escapes included).
     public static func writeString(_ s: String, into out: inout String) {
         var w = JSONBytes()
         w.string(s)

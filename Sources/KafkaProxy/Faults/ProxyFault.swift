@@ -27,13 +27,16 @@ public enum ProxyFault: Hashable, Sendable, CustomStringConvertible {
     /// The connection is closed instead of answering `apiKey`, with probability `rate`.
     case dropConnection(apiKey: Int16, rate: Double)
 
+    /// The accepted `--fault` forms, for help and error messages.
     public static let specHelp = """
         stale-fetch | swallow-first-record[:DELAY_MS] | empty-values:TOPIC | delay:API:MS | error:API:CODE[:RATE] | \
         reorder-responses | duplicate-correlation-id | hwm-minus:N | no-rewrite | drop-connection:API[:RATE] \
         (API by name or key, e.g. Fetch or 1)
         """
 
+    /// A `--fault` spec that does not parse.
     public struct ParseError: Error, CustomStringConvertible {
+        /// One line naming the spec, what is wrong and the accepted forms.
         public var description: String
     }
 
@@ -85,6 +88,7 @@ public enum ProxyFault: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The fault as a `--fault` spec, with API names instead of keys.
     public var description: String {
         func name(_ k: Int16) -> String { KafkaAPIs.descriptor(apiKey: k)?.name ?? String(k) }
         switch self {

@@ -3,12 +3,16 @@ import NIOCore
 
 /// One substitution in a message: the value at `path` goes from `old` to `new`.
 public struct ValueEdit: Hashable, Sendable {
+    /// Where in the message the value is.
     public var path: FieldPath
+    /// The recorded value.
     public var old: KafkaValue
+    /// The value the replay target assigned.
     public var new: KafkaValue
     /// The binding kind that asked for it (`producerId`, `memberId`, ...).
     public var kind: String
 
+    /// An edit of `path` from `old` to `new`, for binding kind `kind`.
     public init(path: FieldPath, old: KafkaValue, new: KafkaValue, kind: String) {
         self.path = path
         self.old = old
@@ -25,12 +29,15 @@ public struct ValueEdit: Hashable, Sendable {
 /// value has a different replay value, plus the record batches whose producer id or epoch must
 /// follow (`KafkaRecords.rewriteProducer` rewrites them in place and recomputes the CRC).
 public struct BindingTable: Sendable {
+    /// The kinds this table learns and substitutes.
     public let kinds: [BindingKind]
+    /// Per kind name: recorded value -> replayed value.
     public private(set) var maps: [String: [KafkaValue: KafkaValue]] = [:]
     private let responseFieldKinds: [String: [BindingKind]]
     private let requestFieldKinds: [String: [BindingKind]]
     private let boundFields: Set<String>
 
+    /// A table that knows nothing yet, for `kinds`.
     public init(kinds: [BindingKind] = BindingKind.all) {
         self.kinds = kinds
         var resp: [String: [BindingKind]] = [:]
@@ -57,8 +64,11 @@ public struct BindingTable: Sendable {
 
     /// A learned pair.
     public struct Learned: Hashable, Sendable {
+        /// The binding kind's name.
         public var kind: String
+        /// The value in the recorded response.
         public var recorded: KafkaValue
+        /// The value in the replayed response.
         public var replayed: KafkaValue
     }
 

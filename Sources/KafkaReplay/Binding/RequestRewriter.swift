@@ -6,15 +6,21 @@ import NIOCore
 /// decode and encode are byte-exact inverses, so everything the edits do not touch (unknown tagged
 /// fields, record batches, the header) goes out as recorded.
 public enum RequestRewriter {
+    /// A rewritten request.
     public struct Result: Sendable {
+        /// The request payload to send (the recorded one when there was nothing to change).
         public var payload: ByteBuffer
+        /// What was changed, for the replay's own capture and report.
         public var edits: [ValueEdit]
     }
 
     /// An edit the message would not take.
     public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The field that would not take the value.
         public var path: FieldPath
+        /// Why (a type mismatch, a field absent in this version).
         public var reason: String
+        /// One line naming the field and the reason.
         public var description: String { "cannot substitute \(path): \(reason)" }
     }
 

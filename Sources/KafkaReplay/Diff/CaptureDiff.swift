@@ -5,16 +5,18 @@ import KafkaProtocol
 /// pair's normalised request and response field by field (`ValueDiff`). Each capture's topic ids
 /// resolve to names through its own Metadata answers, so topics compare by name across clusters.
 public struct CaptureDiff: Sendable {
+    /// What is ignored, masked or renamed before comparing (`NormalizationRules.standard()` plus `--ignore`).
     public var rules: NormalizationRules
     /// Stop listing differences of one message after this many.
     public var maxDifferencesPerMessage: Int
 
+    /// A comparison with `rules`, listing at most `maxDifferencesPerMessage` differences per message.
     public init(rules: NormalizationRules = .standard(), maxDifferencesPerMessage: Int = 200) {
         self.rules = rules
         self.maxDifferencesPerMessage = maxDifferencesPerMessage
     }
 
-    /// Compares two captures held in memory.
+    /// Aligns and compares two captures held in memory; `pathA` and `pathB` only label the report.
     public func compare(_ a: RecordedSession, _ b: RecordedSession, pathA: String = "A", pathB: String = "B") -> DiffReport {
         do {
             return try compareInputs(a, b, pathA: pathA, pathB: pathB)

@@ -5,12 +5,16 @@ import NIOCore
 /// An exchange as comparisons see it: the request and response decoded and normalised.
 /// A frame that does not decode is compared by its bytes (after the request's correlation id).
 public struct ComparableExchange: Sendable {
+    /// The captured exchange it was made from.
     public let exchange: Exchange
+    /// The API's name, or `ApiKeyN` for an unknown key.
     public let apiName: String
+    /// The normalised request body (or its bytes when it did not decode).
     public let request: KafkaValue
     /// nil when the exchange has no response (see `exchange.missingResponse`).
     public let response: KafkaValue?
 
+    /// Decodes and normalises both frames of `exchange` with `normalizer` (which also renames identifiers).
     public init(_ exchange: Exchange, normalizer: MessageNormalizer) {
         self.exchange = exchange
         let name = exchange.apiName ?? "ApiKey\(exchange.apiKey)"

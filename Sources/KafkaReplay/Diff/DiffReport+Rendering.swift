@@ -60,6 +60,7 @@ extension DiffReport {
         return lines.joined(separator: "\n")
     }
 
+    /// One line: equivalent or not, exchanges compared, how many differ or are on one side only, the rules used.
     public var summaryLine: String {
         let verdict = isEquivalent ? "equivalent" : "NOT equivalent"
         var s = "\(verdict): \(comparedCount) exchanges compared, \(differingCount) differ"

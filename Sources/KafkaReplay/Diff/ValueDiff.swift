@@ -2,10 +2,14 @@ import KafkaProtocol
 
 /// One field that differs between two messages: where, and the value on each side (nil: absent).
 public struct FieldDifference: Hashable, Sendable {
+    /// Where the field is, from the message root (`Topics[Name=orders].Partitions[PartitionIndex=0].ErrorCode`).
     public var path: FieldPath
+    /// The value in capture A; nil when A has no such field.
     public var a: KafkaValue?
+    /// The value in capture B; nil when B has no such field.
     public var b: KafkaValue?
 
+    /// A difference at `path` between `a` and `b`.
     public init(path: FieldPath, a: KafkaValue?, b: KafkaValue?) {
         self.path = path
         self.a = a
@@ -17,6 +21,7 @@ public struct FieldDifference: Hashable, Sendable {
 /// of objects by key (`ArrayKeys`) when both sides can be keyed the same way, else by position. An
 /// element or field present on one side only is one difference at its path.
 public enum ValueDiff {
+    /// The fields that differ between `a` and `b`, in tree order, stopping after `limit`.
     public static func differences(_ a: KafkaValue, _ b: KafkaValue, limit: Int = .max) -> [FieldDifference] {
         var out: [FieldDifference] = []
         compare(a, b, path: .root, into: &out, limit: limit)

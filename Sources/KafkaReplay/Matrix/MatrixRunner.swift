@@ -16,6 +16,7 @@ public struct MatrixRunner: Sendable {
         /// Where to reach its nodes instead of what it advertises.
         public var nodes: NodeAddressMap
 
+        /// A target named `name` at `address`, its nodes reached through `nodes`.
         public init(name: String, address: HostPort, nodes: NodeAddressMap = NodeAddressMap()) {
             self.name = name
             self.address = address
@@ -23,16 +24,22 @@ public struct MatrixRunner: Sendable {
         }
     }
 
+    /// The capture to replay.
     public var capturePath: String
+    /// The targets, in column order.
     public var targets: [Target]
     /// Replay settings shared by every target (the target and its nodes are set per run).
     public var replay: ReplayConfiguration
+    /// How runs are compared with the recording and with each other.
     public var rules: NormalizationRules
     /// Where each run's capture goes (`DIR/NAME.ktape`); nil keeps them in a temporary folder that is removed.
     public var outputDirectory: String?
+    /// Whether existing run captures in `outputDirectory` may be replaced.
     public var overwrite: Bool
+    /// Where progress goes (one line per run); the library never makes its own logger.
     public var logger: Logger
 
+    /// A matrix of `capturePath` over `targets`, compared with `rules`.
     public init(
         capturePath: String, targets: [Target], replay: ReplayConfiguration, rules: NormalizationRules = .standard(),
         outputDirectory: String? = nil, overwrite: Bool = false, logger: Logger = Logger(label: "kafkatape.matrix")

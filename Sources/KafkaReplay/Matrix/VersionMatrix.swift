@@ -10,7 +10,9 @@ import KafkaProtocol
 public struct VersionMatrix: Sendable {
     /// One target's run.
     public struct Run: Sendable {
+        /// The target's column name.
         public var name: String
+        /// The target's bootstrap address, as given.
         public var address: String
         /// The replay's own account (nil when it could not run at all).
         public var replay: ReplayReport?
@@ -32,6 +34,7 @@ public struct VersionMatrix: Sendable {
         /// The run never sent this request (the replay stopped before it, or the request stream diverged).
         case missing
 
+        /// True for `.same`.
         public var isSame: Bool { self == .same }
 
         /// One line for the table.
@@ -48,7 +51,9 @@ public struct VersionMatrix: Sendable {
 
     /// Recorded exchanges that every target treated alike (same API, same cell per target).
     public struct Group: Sendable {
+        /// The API of every exchange in the group.
         public var api: String
+        /// What each target did with them, in `runs` order.
         public var cells: [Cell]
         /// The recorded exchanges in the group, as (connection, position on the connection).
         public var exchanges: [(connection: UInt64, position: Int)]
@@ -56,7 +61,9 @@ public struct VersionMatrix: Sendable {
 
     /// Per API: how many recorded exchanges, and how many differ per target.
     public struct APIRow: Sendable {
+        /// The API's name.
         public var api: String
+        /// Recorded exchanges of this API.
         public var exchanges: Int
         /// Per target, in `runs` order: exchanges of this API that are not equivalent to the recording.
         public var differing: [Int]
@@ -64,20 +71,29 @@ public struct VersionMatrix: Sendable {
 
     /// Two runs compared with each other.
     public struct Pair: Sendable {
+        /// The first run's name.
         public var a: String
+        /// The second run's name.
         public var b: String
+        /// Whether the two runs' answers are equivalent under the rules.
         public var equivalent: Bool
+        /// Exchanges that differ between them.
         public var differing: Int
         /// The first difference, for the table.
         public var first: String?
     }
 
+    /// The capture's path, as given.
     public var capture: String
+    /// One run per target, in column order.
     public var runs: [Run]
+    /// Per API, the counts.
     public var apis: [APIRow]
+    /// The recorded exchanges grouped by how the targets treated them.
     public var groups: [Group]
     /// Requests a run sent that the recording does not have, per target.
     public var extraRequests: [Int]
+    /// Every pair of runs compared with each other.
     public var pairs: [Pair]
 
     /// True when every target completed its replay and matches the recording.

@@ -9,6 +9,7 @@ import KafkaProtocol
 /// Fields whose values a broker assigns per run (member ids, topic ids) are never keys: two runs
 /// would never agree on them.
 public enum ArrayKeys {
+    /// Key field names in order of preference: an array is keyed by the first one that every element has, with no value twice.
     public static let candidates: [String] = [
         "Name", "Topic", "TopicName", "PartitionIndex", "Partition", "Index", "NodeId", "BrokerId", "ApiKey", "GroupId",
         "TransactionalId", "Key", "ResourceName", "Feature", "offset",

@@ -3,9 +3,12 @@ import KafkaProtocol
 /// The key that identifies an element of a keyed array: the field it is keyed by and that field's
 /// value as text (`Name=orders`, `PartitionIndex=0`).
 public struct ElementKey: Hashable, Sendable {
+    /// The key field's spec name (`Name`, `PartitionIndex`).
     public var name: String
+    /// Its value as text.
     public var value: String
 
+    /// A key from its field name and value text.
     public init(name: String, value: String) {
         self.name = name
         self.value = value
@@ -15,7 +18,9 @@ public struct ElementKey: Hashable, Sendable {
 /// One step into a `KafkaValue` tree: a named field of an object, or an element of an array (with
 /// the key it is matched by, when the array is keyed).
 public enum FieldPathComponent: Hashable, Sendable {
+    /// A field of an object, by spec name.
     case field(String)
+    /// An element of an array: its position, and its key when the array is keyed.
     case element(index: Int, key: ElementKey?)
 }
 
@@ -23,18 +28,23 @@ public enum FieldPathComponent: Hashable, Sendable {
 /// `Responses[Topic=orders].Partitions[PartitionIndex=0].HighWatermark`. Elements of keyed arrays
 /// show their key, others their position (`Brokers[0]`).
 public struct FieldPath: Hashable, Sendable, CustomStringConvertible, Comparable {
+    /// The steps from the message root, outermost first.
     public var components: [FieldPathComponent]
 
+    /// A path of `components` (empty: the message itself).
     public init(_ components: [FieldPathComponent] = []) {
         self.components = components
     }
 
+    /// The message itself.
     public static let root = FieldPath()
 
+    /// This path one field deeper.
     public func appending(field name: String) -> FieldPath {
         FieldPath(components + [.field(name)])
     }
 
+    /// This path into an array element.
     public func appending(index: Int, key: ElementKey?) -> FieldPath {
         FieldPath(components + [.element(index: index, key: key)])
     }
@@ -47,6 +57,7 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible, Comparable
         return nil
     }
 
+    /// The path as reports show it; `(message)` for the root.
     public var description: String {
         var s = ""
         for c in components {
@@ -61,6 +72,7 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible, Comparable
         return s.isEmpty ? "(message)" : s
     }
 
+    /// Orders paths by their text, so reports list differences stably.
     public static func < (a: FieldPath, b: FieldPath) -> Bool { a.description < b.description }
 }
 

@@ -16,27 +16,37 @@ import KafkaProtocol
 ///
 /// Matching a field removes it and everything below it from comparison.
 public struct FieldPattern: Hashable, Sendable, CustomStringConvertible {
+    /// A qualifier that limits a pattern to requests or to responses.
     public enum Direction: String, Hashable, Sendable {
+        /// Requests (`request:`) or responses (`response:`).
         case request, response
     }
 
+    /// Which elements of an array a segment selects.
     public enum ElementSelector: Hashable, Sendable {
+        /// Every element (`[]` or `[*]`).
         case any
+        /// The element at a position (`[0]`).
         case index(Int)
+        /// The element whose field `name` has `value` (`[name=orders]`; the name is compared case-insensitively).
         case key(name: String, value: String)
     }
 
+    /// One step of a pattern.
     public enum Segment: Hashable, Sendable {
         /// `**`
         case anyDepth
         /// A field name, lowercased; `*` matches any field.
         case field(String)
+        /// An element selector after a field name.
         case element(ElementSelector)
     }
 
     /// Lowercased API name, when qualified.
     public var apiName: String?
+    /// The direction, when qualified.
     public var direction: Direction?
+    /// The steps, anchored at the message root.
     public var segments: [Segment]
     /// The text the pattern was parsed from.
     public let text: String
@@ -44,8 +54,10 @@ public struct FieldPattern: Hashable, Sendable, CustomStringConvertible {
     /// only match if its last step is that field (a cheap test before the real match).
     public let lastField: String?
 
+    /// The pattern as written.
     public var description: String { text }
 
+    /// Parses a pattern; the error names the pattern and what is wrong with it.
     public init(_ text: String) throws(FieldPatternError) {
         self.text = text
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

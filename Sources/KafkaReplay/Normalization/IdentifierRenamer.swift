@@ -12,6 +12,7 @@ import NIOConcurrencyHelpers
 public final class IdentifierRenamer: Sendable {
     private let names = NIOLockedValueBox([String: [KafkaValue: Int]]())
 
+    /// A renamer that has seen no identifier yet (one per capture).
     public init() {}
 
     /// The consistent name of `value` in `namespace`.

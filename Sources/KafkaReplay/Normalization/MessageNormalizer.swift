@@ -14,18 +14,21 @@ import NIOCore
 ///   subtree, renamed consistently (with a `renamer`; removed without one), or reduced to "a broker
 ///   time" / "no time".
 public struct MessageNormalizer: Sendable {
+    /// The noise rules to apply.
     public var rules: NormalizationRules
     /// Topic names by id, learned from the capture's responses.
     public var topicNames: [KafkaUUID: String]
     /// Gives identifiers their consistent names; one per capture, fed in comparison order.
     public var renamer: IdentifierRenamer?
 
+    /// A normaliser with `rules`, the capture's topic names by id, and the capture's renamer (nil: renamed fields are removed).
     public init(rules: NormalizationRules, topicNames: [KafkaUUID: String] = [:], renamer: IdentifierRenamer? = nil) {
         self.rules = rules
         self.topicNames = topicNames
         self.renamer = renamer
     }
 
+    /// The comparable tree of one decoded message of API `api` in `direction`.
     public func normalize(_ value: KafkaValue, api: String, direction: FieldPattern.Direction) -> KafkaValue {
         let applicable = rules.applicable(api: api, direction: direction)
         return walk(value, path: .root, rules: applicable)

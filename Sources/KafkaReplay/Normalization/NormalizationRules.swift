@@ -15,10 +15,14 @@ public enum NoiseTreatment: Hashable, Sendable {
 /// One field pattern treated specially in comparisons, with the reason people see in `--help`,
 /// docs/replay.md and reports.
 public struct NoiseRule: Hashable, Sendable {
+    /// The fields the rule applies to.
     public var pattern: FieldPattern
+    /// Why these fields are noise, in one sentence (shown in help and reports).
     public var reason: String
+    /// What the comparison does with them.
     public var treatment: NoiseTreatment
 
+    /// A rule for `pattern`, explained by `reason`; ignored unless `treatment` says otherwise.
     public init(_ pattern: FieldPattern, reason: String, treatment: NoiseTreatment = .ignore) {
         self.pattern = pattern
         self.reason = reason
@@ -34,8 +38,10 @@ public struct NoiseRule: Hashable, Sendable {
 /// computes it from a clock): what the producer wrote (keys, values, headers, CreateTime
 /// timestamps) is never noise.
 public struct NormalizationRules: Hashable, Sendable {
+    /// The rules, in the order they are listed to people.
     public var rules: [NoiseRule]
 
+    /// A rule set of `rules` (see `standard()` and `serveMatching()` for the built-in ones).
     public init(rules: [NoiseRule]) {
         self.rules = rules
     }

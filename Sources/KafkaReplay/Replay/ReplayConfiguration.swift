@@ -36,6 +36,7 @@ public enum ReplayPace: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `fast`, `original` or `Nx`, as `--pace` takes it.
     public var description: String {
         switch self {
         case .fast: return "fast"
@@ -49,18 +50,22 @@ public enum ReplayPace: Hashable, Sendable, CustomStringConvertible {
 public struct ReplayConfiguration: Sendable {
     /// The bootstrap broker of the target cluster.
     public var target: HostPort
+    /// How fast requests go out: as soon as their dependencies allow, at the recorded times, or scaled.
     public var pace: ReplayPace
     /// Replay only these recorded connections (all when empty). Ordering constraints from the others
     /// are dropped.
     public var connections: Set<UInt64>
+    /// How long a connection to the target may take before replay gives up.
     public var connectTimeoutMs: Int64
     /// How long a request may wait for its response before replay gives up.
     public var responseTimeoutMs: Int64
+    /// The largest response frame accepted from the target.
     public var maxFrameBytes: Int
     /// Where to connect for the target's nodes instead of the addresses its Metadata advertises
     /// (`--target-node`).
     public var targetNodes: NodeAddressMap
 
+    /// A configuration for `target` with the command line's defaults (fast, all connections, 5 s connect, 60 s response timeout).
     public init(
         target: HostPort, pace: ReplayPace = .fast, connections: Set<UInt64> = [], connectTimeoutMs: Int64 = 5_000,
         responseTimeoutMs: Int64 = 60_000, maxFrameBytes: Int = KafkaFramer.defaultMaxFrameBytes,

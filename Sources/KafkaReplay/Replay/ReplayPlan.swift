@@ -8,6 +8,7 @@ import KafkaCapture
 /// sends the request only once each of those has arrived in the replay too. Requests of one
 /// connection also go out in their recorded order.
 public struct ReplayPlan: Sendable {
+    /// A response a step waits for: which connection, which of its steps.
     public struct Dependency: Hashable, Sendable {
         /// Index into `connections`.
         public var connection: Int
@@ -15,8 +16,11 @@ public struct ReplayPlan: Sendable {
         public var step: Int
     }
 
+    /// One recorded request and what must have arrived before it may be sent.
     public struct Step: Sendable {
+        /// The recorded exchange (request, and response when there was one).
         public var exchange: Exchange
+        /// Responses, on any connection, that the client had seen before sending this request.
         public var dependencies: [Dependency]
         /// Nanoseconds from the session's first request to this one, as recorded.
         public var offsetNs: UInt64
@@ -31,18 +35,23 @@ public struct ReplayPlan: Sendable {
     /// it abandoned) was opened: replay opens and closes it in its place in the order too, so a
     /// capture with such connections replays (and diffs) like the original.
     public struct Open: Sendable {
+        /// Responses that had arrived before the connection was opened.
         public var dependencies: [Dependency]
         /// Nanoseconds from the session's first request (or first connection) to the opening.
         public var offsetNs: UInt64
     }
 
+    /// The connections to replay, in the session's order.
     public var connections: [RecordedConnection]
+    /// Per connection (same order), its requests in recorded order.
     public var steps: [[Step]]
     /// Per connection; used for connections without requests (`steps[i]` empty).
     public var opens: [Open]
 
+    /// Requests in the plan.
     public var requestCount: Int { steps.reduce(0) { $0 + $1.count } }
 
+    /// Plans `session`: orders every request after the responses its client had seen when it sent it.
     public init(session: RecordedSession) {
         // Connections that never sent a request still count when the capture saw them open.
         connections = session.connections.filter { !$0.exchanges.isEmpty || $0.opened != nil }

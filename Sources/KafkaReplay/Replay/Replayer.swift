@@ -19,7 +19,9 @@ import NIOPosix
 /// With an output sink, the replayed session is written as a capture (role `replay`, the recorded
 /// connection ids and node ids), so it can be dumped and diffed like the original.
 public final class Replayer: Sendable {
+    /// The steps and their order, made from the session.
     public let plan: ReplayPlan
+    /// The target and how to replay against it.
     public let configuration: ReplayConfiguration
     let output: (any ProxyCaptureSink)?
     let clock: any CaptureClock
@@ -69,8 +71,12 @@ public final class Replayer: Sendable {
 
 /// Where a replay is, after each response.
 public struct ReplayProgress: Sendable {
+    /// Requests sent so far.
     public var sent: Int
+    /// Responses received so far.
     public var received: Int
+    /// Requests in the plan.
     public var total: Int
+    /// Connections to the target open now.
     public var openConnections: Int
 }

@@ -25,7 +25,9 @@ import NIOPosix
 /// await server.stop()
 /// ```
 public final class CaptureServer: Sendable {
+    /// The recorded session, prepared: every request normalised once, with its answer.
     public let script: ServeScript
+    /// Where to listen and how to match and answer.
     public let configuration: ServeConfiguration
     let group: any EventLoopGroup
     let ownsGroup: Bool
@@ -48,6 +50,7 @@ public final class CaptureServer: Sendable {
         var finished = false
     }
 
+    /// A server for `session`, matched with `configuration.rules`; without `group` it makes (and shuts down) its own.
     public convenience init(
         session: RecordedSession, configuration: ServeConfiguration, group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "kafkatape.serve")
@@ -55,6 +58,7 @@ public final class CaptureServer: Sendable {
         self.init(script: ServeScript(session: session, rules: configuration.rules), configuration: configuration, group: group, logger: logger)
     }
 
+    /// A server for an already prepared `script` (so several servers can share one).
     public init(
         script: ServeScript, configuration: ServeConfiguration, group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "kafkatape.serve")

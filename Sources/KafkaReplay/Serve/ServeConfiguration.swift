@@ -24,6 +24,7 @@ public enum ServeLatency: String, Hashable, Sendable, CaseIterable {
     case all
 }
 
+/// Everything `serve` needs besides the capture (`kafkatape serve` options).
 public struct ServeConfiguration: Sendable {
     /// The bootstrap listener.
     public var listen: HostPort
@@ -32,16 +33,20 @@ public struct ServeConfiguration: Sendable {
     /// Explicit port per recorded node id; others are the listen port + 1 + node id, or ephemeral
     /// when the listen port is 0.
     public var nodePorts: [Int32: Int]
+    /// What to do with a request nothing recorded matches (`--on-miss`).
     public var onMiss: ServeMissPolicy
     /// Start over once the recorded session has been played through, instead of finishing.
     public var loop: Bool
     /// How requests are compared with recorded ones: `diff`'s rules plus the client-computed fields.
     public var rules: NormalizationRules
+    /// Which recorded latencies to reproduce (`--latency`).
     public var latency: ServeLatency
     /// The error code `ServeMissPolicy.error` answers with: UNKNOWN_SERVER_ERROR by default.
     public var missErrorCode: Int16
+    /// The largest request frame accepted from clients.
     public var maxFrameBytes: Int
 
+    /// A configuration listening on `listen`, with the command line's defaults for the rest.
     public init(
         listen: HostPort, advertiseHost: String? = nil, nodePorts: [Int32: Int] = [:], onMiss: ServeMissPolicy = .error,
         loop: Bool = false, rules: NormalizationRules = .serveMatching(), latency: ServeLatency = .fetch,
@@ -58,6 +63,8 @@ public struct ServeConfiguration: Sendable {
         self.maxFrameBytes = maxFrameBytes
     }
 
+    /// The host written into broker addresses: `advertiseHost`, else the listen host, with a wildcard
+    /// listen address (0.0.0.0, ::) advertised as 127.0.0.1 because clients cannot connect to it.
     public var effectiveAdvertiseHost: String {
         if let advertiseHost { return advertiseHost }
         if listen.host == "0.0.0.0" || listen.host == "::" { return "127.0.0.1" }

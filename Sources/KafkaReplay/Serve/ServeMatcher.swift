@@ -16,9 +16,11 @@ import KafkaProtocol
 /// 4. else a match anywhere;
 /// 5. else a miss.
 public struct ServeMatcher: Sendable {
+    /// The recorded request that answers an incoming one.
     public struct Match: Hashable, Sendable {
         /// Index into `ServeScript.connections`.
         public var connection: Int
+        /// Index into that connection's entries.
         public var entry: Int
     }
 
@@ -36,17 +38,21 @@ public struct ServeMatcher: Sendable {
     /// Restarts so far (with `loop`).
     public private(set) var rounds = 0
 
+    /// A matcher at the start of `script`, with no live connection.
     public init(script: ServeScript) {
         self.script = script
         cursors = Array(repeating: 0, count: script.connections.count)
     }
 
+    /// Client connections open now.
     public var liveConnections: Int { live.count }
 
+    /// A client connected to the listener of `node` (-1: bootstrap); it follows no recorded connection yet.
     public mutating func connectionOpened(_ id: UInt64, node: Int32) {
         live[id] = Live(node: node, following: nil, startCursor: 0)
     }
 
+    /// A client disconnected; the recorded connection it followed is free for another.
     public mutating func connectionClosed(_ id: UInt64) {
         if let l = live.removeValue(forKey: id), let f = l.following, followedBy[f] == id {
             followedBy[f] = nil
@@ -70,6 +76,8 @@ public struct ServeMatcher: Sendable {
         return e.signature == signature && e.normalized == normalized
     }
 
+    /// The recorded request that answers request `signature` (API key and version) with content `normalized`
+    /// on live connection `id`, by the rules above; nil for a miss.
     public mutating func match(_ id: UInt64, signature: Int32, normalized: KafkaValue) -> Match? {
         let node = live[id]?.node ?? -1
         if live[id] == nil { live[id] = Live(node: node, following: nil, startCursor: 0) }

@@ -4,8 +4,11 @@ import NIOCore
 
 /// A recorded session prepared for serving: every request normalised once, with its answer.
 public struct ServeScript: Sendable {
+    /// One recorded request with its answer.
     public struct Entry: Sendable {
+        /// The recorded exchange.
         public var exchange: Exchange
+        /// The API's name, or `ApiKeyN`.
         public var apiName: String
         /// API key and version in one number, to compare quickly.
         var signature: Int32
@@ -13,19 +16,27 @@ public struct ServeScript: Sendable {
         var normalized: KafkaValue
     }
 
+    /// One recorded connection's requests, in order.
     public struct Connection: Sendable {
+        /// The recorded connection id.
         public var id: UInt64
+        /// The node whose listener it was recorded on (-1: bootstrap).
         public var nodeId: Int32
+        /// Its requests, in recorded order.
         public var entries: [Entry]
         /// One past the last entry that has a recorded answer: played through once the cursor is here.
         var playedThroughAt: Int
     }
 
+    /// The recorded connections that sent requests.
     public var connections: [Connection]
+    /// The broker node ids the recording names (each gets a listener).
     public var nodeIds: [Int32]
+    /// How requests are normalised before they are compared.
     public let rules: NormalizationRules
     let normalizer: MessageNormalizer
 
+    /// Prepares `session`: normalises every recorded request with `rules`.
     public init(session: RecordedSession, rules: NormalizationRules) {
         self.rules = rules
         normalizer = MessageNormalizer(rules: rules, topicNames: session.topicNames)
@@ -44,5 +55,6 @@ public struct ServeScript: Sendable {
 
     static func signature(_ key: Int16, _ version: Int16) -> Int32 { Int32(key) << 16 | Int32(UInt16(bitPattern: version)) }
 
+    /// Requests in the script.
     public var requestCount: Int { connections.reduce(0) { $0 + $1.entries.count } }
 }

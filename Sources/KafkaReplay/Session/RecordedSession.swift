@@ -8,9 +8,13 @@ import NIOCore
 /// Connections are ordered by their first request (connections that sent nothing come last, by id).
 /// Frame payloads are copied out of the reader's chunks, so the session holds only its own bytes.
 public struct RecordedSession: Sendable {
+    /// The capture's header, when it was read from a file.
     public var header: CaptureHeader?
+    /// The client connections, ordered by their first request.
     public var connections: [RecordedConnection]
+    /// The proxy's node address mappings (which proxy port stood for which broker).
     public var addressMappings: [AddressMappingRecord]
+    /// The capture's events (rewrites, faults, redactions, upstream failures).
     public var events: [EventRecord]
     /// Problems found while reading that do not stop anyone from using the rest: a torn tail,
     /// responses that match no request, request frames without a header.
@@ -18,6 +22,7 @@ public struct RecordedSession: Sendable {
     /// Damaged spans in the middle of the capture that were skipped (a torn tail does not count).
     public var corruptSpanCount = 0
 
+    /// Pairs `records` into exchanges per connection; anything odd becomes a warning, not an error.
     public init(records: some Sequence<CaptureRecord>, header: CaptureHeader? = nil) {
         self.header = header
         var byId: [UInt64: RecordedConnection] = [:]
@@ -94,6 +99,7 @@ public struct RecordedSession: Sendable {
         connections.flatMap(\.exchanges).sorted { $0.sequence < $1.sequence }
     }
 
+    /// Exchanges across all connections.
     public var exchangeCount: Int { connections.reduce(0) { $0 + $1.exchanges.count } }
 
     /// Broker node ids the capture knows about: connections made to a node, address mappings, and
