@@ -13,7 +13,9 @@ import ServiceLifecycle
 func runUntilStopped(_ body: @escaping () async throws -> Void) async throws {
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
-            services: [.init(service: CommandService(body: body))],
+            // A body that returns by itself (sniff's --duration, serve's session played through) ends the
+            // group; the default, cancelGroup, would call that an unexpected finish and throw.
+            services: [.init(service: CommandService(body: body), successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             // The group logs signals and service exits at debug level only; the command says it itself.
             logger: Logger(label: "kafkatape", factory: { _ in SwiftLogNoOpLogHandler() })))
