@@ -53,6 +53,7 @@ final class MetricsHandler: ChannelInboundHandler {
     let proxy: KafkaProxyServer
     let registry: PrometheusCollectorRegistry
     var path = ""
+    var keepAlive = true
 
     init(proxy: KafkaProxyServer, registry: PrometheusCollectorRegistry) {
         self.proxy = proxy
@@ -63,6 +64,7 @@ final class MetricsHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             path = head.method == .GET ? head.uri : ""
+            keepAlive = head.isKeepAlive
         case .body:
             break
         case .end:
@@ -73,9 +75,14 @@ final class MetricsHandler: ChannelInboundHandler {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
             headers.add(name: "Content-Length", value: String(body.utf8.count))
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            // A scraper that sent `Connection: close` (or spoke HTTP/1.0) waits for the close to end the body.
+            let close = !keepAlive
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [channel = context.channel] _ in
+                if close { channel.close(promise: nil) }
+            }
         }
     }
 }
