@@ -29,22 +29,33 @@ public final class ProxyStatistics: Sendable {
         public static let responseBytes = "kafkatape_response_bytes_total"
         /// Time from request to response through the proxy, seconds, a histogram [api, api_key].
         public static let latency = "kafkatape_request_latency_seconds"
+        /// Client connections accepted (counter).
         public static let connections = "kafkatape_connections_total"
+        /// Client connections open now (gauge).
         public static let activeConnections = "kafkatape_connections_active"
+        /// Bytes written to the capture file (counter; only with a capture).
         public static let captureBytesWritten = "kafkatape_capture_bytes_written_total"
+        /// Capture bytes queued for the writer thread (gauge; only with a capture).
         public static let captureBacklog = "kafkatape_capture_backlog_bytes"
+        /// Responses changed by a staged fault (counter).
         public static let faults = "kafkatape_faults_injected_total"
+        /// Flight-recorder triggers fired (counter).
         public static let triggers = "kafkatape_flight_recorder_triggers_total"
+        /// Responses whose broker addresses were rewritten (counter).
         public static let rewrites = "kafkatape_address_rewrites_total"
+        /// Connections dropped for a bad frame size (counter).
         public static let malformedFrames = "kafkatape_malformed_frames_total"
+        /// Upstream connections that could not be made (counter).
         public static let upstreamFailures = "kafkatape_upstream_failures_total"
     }
 
+    /// An API key and version: what traffic is counted by.
     public struct ApiVersion: Hashable, Sendable {
         public var apiKey: Int16
         public var apiVersion: Int16
     }
 
+    /// Requests and responses of one API version, with their bytes (each with its 4-byte size prefix).
     public struct Traffic: Sendable {
         public var requests = 0
         public var requestBytes = 0
@@ -59,6 +70,7 @@ public final class ProxyStatistics: Sendable {
         }
     }
 
+    /// Request-to-response latencies of one API, as a cumulative histogram over `latencyBuckets`.
     public struct Latency: Sendable {
         /// Cumulative counts per bucket of `latencyBuckets`, then +Inf as `count`.
         public var buckets = [Int](repeating: 0, count: ProxyStatistics.latencyBuckets.count)
@@ -66,6 +78,7 @@ public final class ProxyStatistics: Sendable {
         public var sumSeconds = 0.0
     }
 
+    /// Everything counted so far, for `record`'s summary: up to each connection's last read.
     public struct Snapshot: Sendable {
         public var connections = 0
         public var activeConnections = 0
@@ -167,6 +180,7 @@ public final class ProxyStatistics: Sendable {
         publishesMetrics = !(metricsFactory is NOOPMetricsHandler)
     }
 
+    /// The counts so far (a copy).
     public var snapshot: Snapshot { state.withLockedValue { $0.snapshot } }
 
     /// Adds a connection's tally (one lock for however many frames it counted) and empties it.
