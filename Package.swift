@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian: zlib, zstd, lz4, snappy (Kafka's compression codecs).
@@ -35,11 +37,24 @@ let package = Package(
             ],
             path: "Sources/KafkaProtocol"
         ),
-        // The capture file format: writer, reader, recovery of torn tails, rotation.
+        // The capture file format: writer, reader, recovery of torn tails, rotation, and the capture sinks
+        // (`ProxyCaptureSink`, `FileCaptureSink`) that both the proxy and replay write through.
         .target(
             name: "KafkaCapture",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Sources/KafkaCapture"
+        ),
+        // Broker addresses: `HostPort`, `NodeAddressMap` and the `AddressRewriter` over the generated
+        // endpoint carriers. The proxy rewrites them and replay/serve read them, so they live below both
+        // (KafkaReplay must not depend on KafkaProxy); not in KafkaCapture, since addressing is not
+        // about the capture file, and one module per capability reads more plainly than a grab bag.
+        .target(
+            name: "KafkaEndpoints",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/KafkaEndpoints"
         ),
         // The NIO proxy: forwarding with backpressure, correlation tracking, address rewriting, capture tap.
         .target(
@@ -47,12 +62,17 @@ let package = Package(
             dependencies: [
                 "KafkaProtocol",
                 "KafkaCapture",
+                "KafkaEndpoints",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                // Metrics go to a swift-metrics factory the caller passes in (never the global one);
+                // MetricsServer serves a swift-prometheus registry.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/KafkaProxy"
         ),
@@ -65,10 +85,11 @@ let package = Package(
             path: "Sources/KafkaPcap"
         ),
         // Replay against a live broker, serve a capture as a mock broker, normalisation and diff, checks.
+        // Not KafkaProxy: what both need (sinks, addresses) is in KafkaCapture and KafkaEndpoints.
         .target(
             name: "KafkaReplay",
             dependencies: [
-                "KafkaCapture", "KafkaProtocol", "KafkaProxy",
+                "KafkaCapture", "KafkaEndpoints", "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -87,7 +108,7 @@ let package = Package(
         .target(
             name: "KafkaTape",
             dependencies: [
-                "KafkaProtocol", "KafkaCapture", "KafkaProxy", "KafkaReplay", "KafkaCheck",
+                "KafkaProtocol", "KafkaCapture", "KafkaEndpoints", "KafkaProxy", "KafkaReplay", "KafkaCheck",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -123,12 +144,18 @@ let package = Package(
             dependencies: [
                 "KafkaProtocol",
                 "KafkaCapture",
+                "KafkaEndpoints",
                 "KafkaProxy",
                 "KafkaPcap",
                 "KafkaReplay",
                 "KafkaCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                // record, serve and sniff run in a ServiceGroup: SIGINT/SIGTERM are a graceful shutdown.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/KafkaTapeCLI"
         ),
@@ -154,10 +181,11 @@ let package = Package(
         .testTarget(
             name: "KafkaProxyTests",
             dependencies: [
-                "KafkaProxy", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport",
+                "KafkaProxy", "KafkaCapture", "KafkaEndpoints", "KafkaProtocol", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/KafkaProxyTests"
         ),
@@ -170,7 +198,9 @@ let package = Package(
         .testTarget(
             name: "KafkaReplayTests",
             dependencies: [
-                "KafkaReplay", "KafkaCapture", "KafkaProtocol", "KafkaProxy", "KafkaTapeTestSupport",
+                // KafkaProxy only to record the sessions the end-to-end tests replay; KafkaReplay itself
+                // does not depend on it.
+                "KafkaReplay", "KafkaCapture", "KafkaEndpoints", "KafkaProtocol", "KafkaProxy", "KafkaTapeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

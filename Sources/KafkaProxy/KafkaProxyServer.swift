@@ -1,4 +1,6 @@
+import CoreMetrics
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
 import Logging
 import NIOConcurrencyHelpers
@@ -16,7 +18,7 @@ public final class KafkaProxyServer: Sendable {
     /// What the proxy was started with.
     public let configuration: ProxyConfiguration
     /// Live counters (connections, requests per API, bytes, latencies) for the summary and `/metrics`.
-    public let statistics = ProxyStatistics()
+    public let statistics: ProxyStatistics
     let faultState = FaultSharedState()
     let group: any EventLoopGroup
     let ownsGroup: Bool
@@ -51,6 +53,8 @@ public final class KafkaProxyServer: Sendable {
         var connections: [UInt64: ProxyConnection] = [:]
         var nextConnectionId: UInt64 = 1
         var stopping = false
+        /// Hands the statistics to the metrics factory once a second (only with a real factory).
+        var publisher: RepeatedTask?
     }
 
     /// - Parameters:
@@ -58,12 +62,17 @@ public final class KafkaProxyServer: Sendable {
     ///   - group: an event loop group to share; by default the proxy makes one with a thread per core.
     ///   - onWarning: called (on any thread) with warnings for the person running the proxy, such as a
     ///     node listener that had to take another port than the documented one.
+    ///   - metricsFactory: where the `kafkatape_*` metrics go (swift-metrics); by default nowhere. The
+    ///     proxy never uses the global `MetricsSystem`: `record --metrics` passes
+    ///     `MetricsServer.makeFactory(registry:)` and serves that registry.
     public init(
         configuration: ProxyConfiguration, capture: (any ProxyCaptureSink)?, clock: any CaptureClock = SystemCaptureClock(),
         group: (any EventLoopGroup)? = nil, logger: Logger = Logger(label: "kafkatape.proxy"),
-        onWarning: @escaping @Sendable (String) -> Void = { _ in }
+        onWarning: @escaping @Sendable (String) -> Void = { _ in },
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.configuration = configuration
+        statistics = ProxyStatistics(metricsFactory: metricsFactory)
         self.onWarning = onWarning
         budget = BufferBudget(limit: configuration.maxBufferedBytes)
         self.capture = capture
@@ -117,7 +126,19 @@ public final class KafkaProxyServer: Sendable {
                 throw NodeListenerError(nodeId: nodeId, port: nodePort, underlying: "\(error)")
             }
         }
+        if statistics.publishesMetrics {
+            let task = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+                self?.publishMetrics()
+            }
+            state.withLockedValue { $0.publisher = task }
+        }
         logger.info("listening", metadata: ["address": "\(configuration.listen.host):\(port)", "upstream": "\(configuration.upstream)"])
+    }
+
+    /// Hands the statistics counted so far, and the capture's progress, to the metrics factory (a
+    /// scrape calls it first; it also runs once a second and at stop).
+    public func publishMetrics() {
+        statistics.publish(capture: capture)
     }
 
     /// Stops listening, closes every connection, and shuts down the event loops it owns.
@@ -133,6 +154,8 @@ public final class KafkaProxyServer: Sendable {
         for c in connections { c.closeFromProxy(reason: "proxy shutting down") }
         // Give the closes a moment to run on their loops.
         for c in connections { try? await c.closeFuture.get() }
+        state.withLockedValue { $0.publisher }?.cancel()
+        publishMetrics()
         // The capture writer may still call back as it drains; there is no connection left to resume.
         capture?.setWritabilityHandler {}
         if ownsGroup { try? await group.shutdownGracefully() }

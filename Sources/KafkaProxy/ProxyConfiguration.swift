@@ -1,3 +1,4 @@
+import KafkaEndpoints
 import KafkaProtocol
 
 /// Everything `kafkatape record` decides before it starts listening.

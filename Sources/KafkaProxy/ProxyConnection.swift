@@ -1,4 +1,5 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
 import NIOCore
 import NIOPosix
@@ -27,6 +28,9 @@ final class ProxyConnection: @unchecked Sendable {
     var upstreamHandler: ProxySideHandler?
     var machine: ProxyConnectionStateMachine
     var tracker = CorrelationTracker()
+    /// Frames counted since they were last added to the server's statistics (on read-complete and
+    /// close): no lock per frame.
+    var statistics = ProxyStatistics.Tally()
     /// The one timer (frame completion and idle deadlines), re-armed as the state machine says.
     var timer: Scheduled<Void>?
     /// Responses waiting while an earlier one is held (a new node listener is being bound, or a fault
@@ -37,15 +41,7 @@ final class ProxyConnection: @unchecked Sendable {
     let faults: FaultInjector?
     var flight: FlightRecorder?
     /// reorder-responses: a response waiting to be sent after the next one.
-    var heldForReorder: HeldResponse?
-
-    struct HeldResponse {
-        var payload: ByteBuffer
-        var pending: CorrelationTracker.Pending?
-        var captured: ByteBuffer
-        var flags: FrameFlags
-        var rewrite: Bool
-    }
+    var heldForReorder: ResponseInFlight?
 
     /// The response filters, in order (see `ResponseFilter`); built once from the configuration.
     let responseFilters: [any ResponseFilter]
@@ -76,6 +72,7 @@ final class ProxyConnection: @unchecked Sendable {
         if !config.keepCredentials { filters.append(RedactionFilter()) }
         if let faults { filters.append(FaultFilter(faults: faults)) }
         if faults?.rewritesAddresses ?? true { filters.append(RewriteFilter()) }
+        filters.append(CaptureFilter())
         if config.ringBytes != nil { filters.append(TriggerFilter()) }
         responseFilters = filters
         server.connectionObjectCreated()
@@ -235,6 +232,7 @@ final class ProxyConnection: @unchecked Sendable {
     }
 
     private func performClose(_ closing: ProxyConnectionStateMachine.Closing) {
+        server.statistics.add(&statistics)
         timer?.cancel()
         timer = nil
         if let kind = closing.event {
@@ -258,6 +256,8 @@ final class ProxyConnection: @unchecked Sendable {
 
     /// A handler leaves its pipeline (its channel closed): drop every reference to it and its channel.
     func handlerRemoved(_ side: Side) {
+        // Frames read after the close began.
+        server.statistics.add(&statistics)
         switch side {
         case .client:
             clientHandler = nil
@@ -368,6 +368,7 @@ final class ProxyConnection: @unchecked Sendable {
     }
 
     func readComplete(_ side: Side) {
+        server.statistics.add(&statistics)
         switch side {
         case .client: upstreamChannel?.flush()
         case .upstream: clientChannel.flush()
@@ -403,7 +404,7 @@ final class ProxyConnection: @unchecked Sendable {
                     wireLength: UInt32(frame.readableBytes), payload: payload)))
         if let prefix {
             faults?.observeRequest(frame, prefix)
-            server.statistics.request(apiKey: prefix.apiKey, apiVersion: prefix.apiVersion, bytes: frame.readableBytes)
+            statistics.request(apiKey: prefix.apiKey, apiVersion: prefix.apiVersion, bytes: frame.readableBytes)
             if Self.expectsResponse(frame, prefix) {
                 tracker.requestSent(
                     .init(
@@ -486,13 +487,13 @@ final class ProxyConnection: @unchecked Sendable {
         let time = server.now()
         let correlationId = KafkaFrameCodec.responseCorrelationId(frame) ?? -1
         let match = tracker.responseReceived(correlationId: correlationId)
-        // One statistics update per response (a lock on the forwarding path).
+        // Counted on the connection; added to the server's statistics on read-complete.
         if let p = match.pending {
-            server.statistics.exchange(
+            statistics.exchange(
                 apiKey: p.apiKey, apiVersion: p.apiVersion, responseBytes: frame.readableBytes,
                 latencyNs: time.monotonicNs > p.sentMonotonicNs ? time.monotonicNs - p.sentMonotonicNs : 0)
         } else {
-            server.statistics.response(bytes: frame.readableBytes)
+            statistics.response(bytes: frame.readableBytes)
         }
         switch match {
         case .inOrder:
@@ -509,9 +510,9 @@ final class ProxyConnection: @unchecked Sendable {
         // The filter chain: only the filters that want this API and version see the response.
         var response = ResponseInFlight(frame: frame, match: match, time: time)
         let api = response.api
-        for f in responseFilters where !f.afterDelivery && f.wants(api) { f.filter(&response, self) }
+        for f in responseFilters where f.stage == .beforeDelivery && f.wants(api) { f.filter(&response, self) }
         // Triggers judge what the client got, once it was delivered and captured.
-        defer { for f in responseFilters where f.afterDelivery && f.wants(api) { f.filter(&response, self) } }
+        defer { for f in responseFilters where f.stage == .afterDelivery && f.wants(api) { f.filter(&response, self) } }
         if let reason = response.closeReason {
             close(by: .proxy, reason: reason)
             return
@@ -530,9 +531,9 @@ final class ProxyConnection: @unchecked Sendable {
                 return
             }
             if response.holdForReorder && tracker.outstandingCount > 0 {
-                heldForReorder = HeldResponse(
-                    payload: response.toClient, pending: pending, captured: response.captured, flags: response.flags,
-                    rewrite: response.rewriteAddresses)
+                // A held response goes out as it is when the next one comes (a delay fault does not apply).
+                response.delayMs = 0
+                heldForReorder = response
                 // If no other response comes soon, send it after all.
                 eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
                     guard let held = heldForReorder else { return }
@@ -546,42 +547,32 @@ final class ProxyConnection: @unchecked Sendable {
         deliver(response, at: time, forwarded: forwarded)
     }
 
+    /// Sends a response to the client, after its `delayMs`, rewriting broker addresses first when the
+    /// rewrite filter asked for it. The at-delivery filters (the capture) see it when it is actually
+    /// sent, stamped with that time.
     private func deliver(_ r: ResponseInFlight, at time: CaptureTimestamp, forwarded: Bool = false) {
-        deliver(
-            r.toClient, pending: r.pending, captured: r.captured, flags: r.flags, at: time, delayMs: r.delayMs,
-            rewrite: r.rewriteAddresses, forwarded: forwarded)
-    }
-
-    private func deliver(_ held: HeldResponse, at time: CaptureTimestamp) {
-        deliver(held.payload, pending: held.pending, captured: held.captured, flags: held.flags, at: time, rewrite: held.rewrite)
-    }
-
-    /// Sends a response to the client, after `delayMs`, rewriting broker addresses first when the
-    /// rewrite filter asked for it; the capture gets the frame when it is actually sent.
-    private func deliver(
-        _ payload: ByteBuffer, pending: CorrelationTracker.Pending?, captured: ByteBuffer, flags: FrameFlags,
-        at time: CaptureTimestamp, delayMs: Int = 0, rewrite: Bool, forwarded: Bool = false
-    ) {
-        if delayMs > 0 {
+        if r.delayMs > 0 {
             responsesBlocked = true
-            eventLoop.scheduleTask(in: .milliseconds(Int64(delayMs))) { [self] in
+            var undelayed = r
+            undelayed.delayMs = 0
+            let later = undelayed
+            eventLoop.scheduleTask(in: .milliseconds(Int64(r.delayMs))) { [self] in
                 responsesBlocked = false
-                deliver(payload, pending: pending, captured: captured, flags: flags, at: server.now(), rewrite: rewrite)
+                deliver(later, at: server.now())
                 drainResponses()
             }
             return
         }
-        record(
-            .frame(
-                FrameRecord(
-                    time: time, connectionId: id, direction: .response, flags: flags,
-                    wireLength: UInt32(payload.readableBytes), payload: captured)))
+        var delivered = r
+        delivered.time = time
+        let api = delivered.api
+        for f in responseFilters where f.stage == .atDelivery && f.wants(api) { f.filter(&delivered, self) }
         if forwarded { return }
-        guard rewrite, let pending else {
-            write(payload, to: clientChannel)
+        guard r.rewriteAddresses, let pending = r.pending else {
+            write(r.toClient, to: clientChannel)
             return
         }
-        rewriteAndForward(payload, pending: pending)
+        rewriteAndForward(r.toClient, pending: pending)
     }
 
     /// Processes queued responses until one blocks again.
@@ -589,6 +580,7 @@ final class ProxyConnection: @unchecked Sendable {
         while !responsesBlocked, let next = responseQueue.popFirst() {
             processResponse(next)
         }
+        server.statistics.add(&statistics)
         clientChannel.flush()
         if !responsesBlocked { resumeReadingNow() }
     }

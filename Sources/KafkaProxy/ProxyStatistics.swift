@@ -1,12 +1,55 @@
+import CoreMetrics
+import KafkaCapture
 import KafkaProtocol
 import NIOConcurrencyHelpers
 
-/// Counters behind `record`'s exit summary and its Prometheus `/metrics`.
+/// Counters behind `record`'s exit summary (`snapshot`) and its metrics, which go out through
+/// swift-metrics to the factory the proxy was given (`record --metrics` passes a
+/// `PrometheusMetricsFactory` and serves its registry at `/metrics`, see `MetricsServer`).
+///
+/// No lock is taken per frame: each connection counts its frames in a `Tally`, plain values on its
+/// event loop, and adds them here once per read (on read-complete) and when it closes — one lock per
+/// batch of frames. What was added since is handed to swift-metrics by `publish()`, which runs
+/// when `/metrics` is scraped, once a second while the proxy runs and when it stops; so the metrics
+/// factory's own locks (swift-prometheus' histograms take one per observation, its counters are
+/// atomics) are never taken on the forwarding path either.
 public final class ProxyStatistics: Sendable {
     /// Latency histogram bucket upper bounds, in seconds (Prometheus `le`).
     public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
-    /// A request kind as counted: API key and version.
+    /// Metric names (labels in brackets); every one starts with `kafkatape_`.
+    public enum MetricName {
+        /// Requests forwarded [api, api_key, api_version].
+        public static let requests = "kafkatape_requests_total"
+        /// Request bytes with their size prefix [api, api_key, api_version].
+        public static let requestBytes = "kafkatape_request_bytes_total"
+        /// Responses paired with a request [api, api_key, api_version].
+        public static let responses = "kafkatape_responses_total"
+        /// Response bytes with their size prefix [api, api_key, api_version].
+        public static let responseBytes = "kafkatape_response_bytes_total"
+        /// Time from request to response through the proxy, seconds, a histogram [api, api_key].
+        public static let latency = "kafkatape_request_latency_seconds"
+        /// Client connections accepted (counter).
+        public static let connections = "kafkatape_connections_total"
+        /// Client connections open now (gauge).
+        public static let activeConnections = "kafkatape_connections_active"
+        /// Bytes written to the capture file (counter; only with a capture).
+        public static let captureBytesWritten = "kafkatape_capture_bytes_written_total"
+        /// Capture bytes queued for the writer thread (gauge; only with a capture).
+        public static let captureBacklog = "kafkatape_capture_backlog_bytes"
+        /// Responses changed by a staged fault (counter).
+        public static let faults = "kafkatape_faults_injected_total"
+        /// Flight-recorder triggers fired (counter).
+        public static let triggers = "kafkatape_flight_recorder_triggers_total"
+        /// Responses whose broker addresses were rewritten (counter).
+        public static let rewrites = "kafkatape_address_rewrites_total"
+        /// Connections dropped for a bad frame size (counter).
+        public static let malformedFrames = "kafkatape_malformed_frames_total"
+        /// Upstream connections that could not be made (counter).
+        public static let upstreamFailures = "kafkatape_upstream_failures_total"
+    }
+
+    /// An API key and version: what traffic is counted by.
     public struct ApiVersion: Hashable, Sendable {
         /// The API key (`KafkaAPIs` names it).
         public var apiKey: Int16
@@ -14,7 +57,7 @@ public final class ProxyStatistics: Sendable {
         public var apiVersion: Int16
     }
 
-    /// Frames and bytes of one API and version, both directions.
+    /// Requests and responses of one API version, with their bytes (each with its 4-byte size prefix).
     public struct Traffic: Sendable {
         /// Requests forwarded.
         public var requests = 0
@@ -24,9 +67,16 @@ public final class ProxyStatistics: Sendable {
         public var responses = 0
         /// Their bytes, size prefix included.
         public var responseBytes = 0
+
+        mutating func add(_ other: Traffic) {
+            requests += other.requests
+            requestBytes += other.requestBytes
+            responses += other.responses
+            responseBytes += other.responseBytes
+        }
     }
 
-    /// A Prometheus histogram of response latencies for one API.
+    /// Request-to-response latencies of one API, as a cumulative histogram over `latencyBuckets`.
     public struct Latency: Sendable {
         /// Cumulative counts per bucket of `latencyBuckets`, then +Inf as `count`.
         public var buckets = [Int](repeating: 0, count: ProxyStatistics.latencyBuckets.count)
@@ -36,7 +86,7 @@ public final class ProxyStatistics: Sendable {
         public var sumSeconds = 0.0
     }
 
-    /// Every counter at one moment, copied out from under the lock.
+    /// Everything counted so far, for `record`'s summary: up to each connection's last read.
     public struct Snapshot: Sendable {
         /// Client connections accepted since start.
         public var connections = 0
@@ -64,56 +114,190 @@ public final class ProxyStatistics: Sendable {
         public var triggers = 0
     }
 
-    private let state = NIOLockedValueBox(Snapshot())
+    /// Latencies of one API, bucket by bucket (not cumulative; the last slot is above every bound):
+    /// how many and their sum, enough to hand them on to a histogram exactly (see `publish`).
+    struct LatencyTally {
+        var counts = [Int](repeating: 0, count: ProxyStatistics.latencyBuckets.count + 1)
+        var sums = [Double](repeating: 0, count: ProxyStatistics.latencyBuckets.count + 1)
 
-    /// All counters at zero.
-    public init() {}
+        mutating func add(seconds: Double) {
+            let i = ProxyStatistics.latencyBuckets.firstIndex { seconds <= $0 } ?? ProxyStatistics.latencyBuckets.count
+            counts[i] += 1
+            sums[i] += seconds
+        }
 
-    /// A consistent copy of every counter.
-    public var snapshot: Snapshot { state.withLockedValue { $0 } }
+        mutating func add(_ other: LatencyTally) {
+            for i in counts.indices {
+                counts[i] += other.counts[i]
+                sums[i] += other.sums[i]
+            }
+        }
+    }
+
+    /// What one connection counted since it last added it here: plain values, touched only on the
+    /// connection's event loop. The methods are the per-frame half of the statistics.
+    struct Tally {
+        var traffic: [ApiVersion: Traffic] = [:]
+        var latency: [Int16: LatencyTally] = [:]
+        var bytesFromClients = 0
+        var bytesFromBrokers = 0
+
+        var isEmpty: Bool { bytesFromClients == 0 && bytesFromBrokers == 0 }
+
+        mutating func request(apiKey: Int16, apiVersion: Int16, bytes: Int) {
+            bytesFromClients += bytes + 4
+            let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
+            traffic[k, default: Traffic()].requests += 1
+            traffic[k, default: Traffic()].requestBytes += bytes + 4
+        }
+
+        /// A response that matched no request (counted in bytes only).
+        mutating func response(bytes: Int) { bytesFromBrokers += bytes + 4 }
+
+        /// A response paired with its request: bytes, per-API traffic and latency.
+        mutating func exchange(apiKey: Int16, apiVersion: Int16, responseBytes: Int, latencyNs: UInt64) {
+            bytesFromBrokers += responseBytes + 4
+            let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
+            traffic[k, default: Traffic()].responses += 1
+            traffic[k, default: Traffic()].responseBytes += responseBytes + 4
+            latency[apiKey, default: LatencyTally()].add(seconds: Double(latencyNs) / 1e9)
+        }
+
+        mutating func add(_ other: Tally) {
+            for (k, t) in other.traffic { traffic[k, default: Traffic()].add(t) }
+            for (k, l) in other.latency { latency[k, default: LatencyTally()].add(l) }
+            bytesFromClients += other.bytesFromClients
+            bytesFromBrokers += other.bytesFromBrokers
+        }
+    }
+
+    /// Counts not yet handed to swift-metrics.
+    struct Unpublished {
+        var tally = Tally()
+        var connections = 0
+        var rewrites = 0
+        var malformedFrames = 0
+        var upstreamFailures = 0
+        var faultsInjected = 0
+        var triggers = 0
+    }
+
+    struct State {
+        var snapshot = Snapshot()
+        var unpublished = Unpublished()
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let metrics: NIOLockedValueBox<Metrics>
+    /// False for swift-metrics' no-op factory: nothing is ever published, and nothing needs to be.
+    public let publishesMetrics: Bool
+
+    /// - Parameter metricsFactory: where the metrics go; by default nowhere (swift-metrics' no-op
+    ///   factory). A library does not bootstrap the global `MetricsSystem`: pass the factory (for
+    ///   Prometheus, `MetricsServer.makeFactory(registry:)`).
+    public init(metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        metrics = NIOLockedValueBox(Metrics(factory: metricsFactory))
+        publishesMetrics = !(metricsFactory is NOOPMetricsHandler)
+    }
+
+    /// The counts so far (a copy).
+    public var snapshot: Snapshot { state.withLockedValue { $0.snapshot } }
+
+    /// Adds a connection's tally (one lock for however many frames it counted) and empties it.
+    func add(_ tally: inout Tally) {
+        guard !tally.isEmpty else { return }
+        let t = tally
+        tally = Tally()
+        state.withLockedValue {
+            $0.snapshot.add(t)
+            if publishesMetrics { $0.unpublished.tally.add(t) }
+        }
+    }
+
+    // Once per connection or per rare event: straight here.
 
     func connectionOpened() {
-        state.withLockedValue {
-            $0.connections += 1
-            $0.activeConnections += 1
+        update {
+            $0.snapshot.connections += 1
+            $0.snapshot.activeConnections += 1
+            $0.unpublished.connections += 1
         }
     }
 
-    func connectionClosed() { state.withLockedValue { $0.activeConnections -= 1 } }
+    func connectionClosed() { update { $0.snapshot.activeConnections -= 1 } }
 
-    func request(apiKey: Int16, apiVersion: Int16, bytes: Int) {
-        state.withLockedValue {
-            $0.requestsByApi[apiKey, default: 0] += 1
-            $0.bytesFromClients += bytes + 4
-            let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
-            $0.traffic[k, default: Traffic()].requests += 1
-            $0.traffic[k, default: Traffic()].requestBytes += bytes + 4
+    func rewrite() {
+        update {
+            $0.snapshot.rewrites += 1
+            $0.unpublished.rewrites += 1
         }
     }
 
-    /// A response that matched no request (counted in bytes only).
-    func response(bytes: Int) { state.withLockedValue { $0.bytesFromBrokers += bytes + 4 } }
-
-    /// A response paired with its request: bytes, per-API traffic and latency, in one update.
-
-    func exchange(apiKey: Int16, apiVersion: Int16, responseBytes: Int, latencyNs: UInt64) {
-        let seconds = Double(latencyNs) / 1e9
-        state.withLockedValue {
-            $0.bytesFromBrokers += responseBytes + 4
-            let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
-            $0.traffic[k, default: Traffic()].responses += 1
-            $0.traffic[k, default: Traffic()].responseBytes += responseBytes + 4
-            var l = $0.latency[apiKey] ?? Latency()
-            for (i, bound) in Self.latencyBuckets.enumerated() where seconds <= bound { l.buckets[i] += 1 }
-            l.count += 1
-            l.sumSeconds += seconds
-            $0.latency[apiKey] = l
+    func malformed() {
+        update {
+            $0.snapshot.malformedFrames += 1
+            $0.unpublished.malformedFrames += 1
         }
     }
 
-    func rewrite() { state.withLockedValue { $0.rewrites += 1 } }
-    func malformed() { state.withLockedValue { $0.malformedFrames += 1 } }
-    func upstreamFailure() { state.withLockedValue { $0.upstreamFailures += 1 } }
-    func fault() { state.withLockedValue { $0.faultsInjected += 1 } }
-    func trigger() { state.withLockedValue { $0.triggers += 1 } }
+    func upstreamFailure() {
+        update {
+            $0.snapshot.upstreamFailures += 1
+            $0.unpublished.upstreamFailures += 1
+        }
+    }
+
+    func fault() {
+        update {
+            $0.snapshot.faultsInjected += 1
+            $0.unpublished.faultsInjected += 1
+        }
+    }
+
+    func trigger() {
+        update {
+            $0.snapshot.triggers += 1
+            $0.unpublished.triggers += 1
+        }
+    }
+
+    private func update(_ body: (inout State) -> Void) { state.withLockedValue(body) }
+
+    /// Hands everything counted since the last call to the metrics factory, with the capture's bytes
+    /// written and backlog when there is a capture. Runs off the forwarding path: on a scrape, on the
+    /// proxy's once-a-second timer, and at stop.
+    public func publish(capture: (any ProxyCaptureSink)? = nil) {
+        guard publishesMetrics else { return }
+        // Serialised, so two publishers cannot both see the same capture byte count as new.
+        metrics.withLockedValue { metrics in
+            let (unpublished, active) = state.withLockedValue { s -> (Unpublished, Int) in
+                defer { s.unpublished = Unpublished() }
+                return (s.unpublished, s.snapshot.activeConnections)
+            }
+            metrics.publish(unpublished, activeConnections: active)
+            if let capture { metrics.publishCapture(bytesWritten: capture.bytesWritten, backlog: capture.backlogBytes) }
+        }
+    }
+}
+
+extension ProxyStatistics.Snapshot {
+    mutating func add(_ t: ProxyStatistics.Tally) {
+        bytesFromClients += t.bytesFromClients
+        bytesFromBrokers += t.bytesFromBrokers
+        for (k, traffic) in t.traffic {
+            self.traffic[k, default: ProxyStatistics.Traffic()].add(traffic)
+            requestsByApi[k.apiKey, default: 0] += traffic.requests
+        }
+        for (apiKey, tally) in t.latency {
+            var l = latency[apiKey] ?? ProxyStatistics.Latency()
+            var cumulative = 0
+            for i in l.buckets.indices {
+                cumulative += tally.counts[i]
+                l.buckets[i] += cumulative
+            }
+            l.count += tally.counts.reduce(0, +)
+            l.sumSeconds += tally.sums.reduce(0, +)
+            latency[apiKey] = l
+        }
+    }
 }

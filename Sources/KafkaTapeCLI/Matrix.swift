@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import KafkaProxy
+import KafkaEndpoints
 import KafkaReplay
 import Logging
 

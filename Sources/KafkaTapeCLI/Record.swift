@@ -1,9 +1,12 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
 import KafkaProxy
 import Logging
+import Prometheus
 
 extension KafkaTape {
     /// `kafkatape record`: the transparent proxy that writes every frame to a capture.
@@ -189,6 +192,12 @@ extension KafkaTape {
         }
 
         func run() async throws {
+            // Everything from opening the capture to the summary runs inside the service group, so
+            // SIGINT/SIGTERM are trapped before a listener opens or anything is announced.
+            try await runUntilStopped { try await self.record() }
+        }
+
+        func record() async throws {
             guard let listenAddress = HostPort(listen), let upstreamAddress = HostPort(upstream) else { return }
             let config = ProxyConfiguration(
                 listen: listenAddress, upstream: upstreamAddress, advertiseHost: advertiseHost,
@@ -205,7 +214,7 @@ extension KafkaTape {
                 toolVersion: "kafkatape \(KafkaTape.version)", startTime: SystemCaptureClock().now(),
                 listenAddress: listenAddress.description, upstreamAddress: upstreamAddress.description)
             var sink: FileCaptureSink?
-            let termination = Termination()
+            let stopLatch = StopLatch()
             let policy = onCaptureError
             if let out, !noCapture {
                 do {
@@ -214,7 +223,7 @@ extension KafkaTape {
                         onError: { error in
                             if policy == .stop {
                                 stderr("error: recording stopped: \(error); stopping the proxy (--on-capture-error stop)")
-                                termination.fire("capture error")
+                                stopLatch.fire("capture error")
                             } else {
                                 stderr("error: recording stopped: \(error); forwarding continues without capture")
                             }
@@ -225,7 +234,11 @@ extension KafkaTape {
             }
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
-            let server = KafkaProxyServer(configuration: config, capture: sink, logger: logger, onWarning: { stderr($0) })
+            // The registry /metrics serves; without --metrics the proxy counts only for the summary.
+            let registry = metrics == nil ? nil : PrometheusCollectorRegistry()
+            let server = KafkaProxyServer(
+                configuration: config, capture: sink, logger: logger, onWarning: { stderr($0) },
+                metricsFactory: registry.map { MetricsServer.makeFactory(registry: $0) } ?? NOOPMetricsHandler.instance)
             do {
                 try await server.start()
             } catch let error as NodeListenerError {
@@ -236,12 +249,13 @@ extension KafkaTape {
                 throw UsageError("cannot listen on \(listenAddress): \(error)")
             }
             var metricsServer: MetricsServer?
-            if let metrics, let address = HostPort(metrics) {
+            if let metrics, let address = HostPort(metrics), let registry {
                 if !address.isLoopback {
                     stderr("warning: --metrics on \(address), not loopback: anyone who can reach it sees the proxy's connections, APIs and byte counts")
                 }
                 do {
-                    metricsServer = try await MetricsServer(host: address.host, port: address.port, proxy: server, group: server.eventLoopGroup)
+                    metricsServer = try await MetricsServer(
+                        host: address.host, port: address.port, proxy: server, registry: registry, group: server.eventLoopGroup)
                     stderr("metrics: http://\(address.host):\(metricsServer?.port ?? address.port)/metrics")
                 } catch {
                     await server.stop()
@@ -268,15 +282,15 @@ extension KafkaTape {
                 throw error
             }
             defer { ready.withdraw() }
-            let signal = await termination.wait()
-            stderr("recording: \(signal), stopping")
+            let reason = await stopLatch.wait()
+            stderr("recording: \(reason), stopping")
             await metricsServer?.stop()
             await server.stop()
             var closeError: (any Error)?
             do { try sink?.close() } catch { closeError = error }
             printSummary(server.statistics.snapshot, sink: sink, nodePorts: server.nodePorts)
             let readable = "every record written before the failure is readable"
-            if signal == "capture error" {
+            if reason == "capture error" {
                 throw UsageError("stopped because the capture could not be written (\(closeError.map { "\($0)" } ?? "write failed")); \(readable)")
             }
             if let closeError { throw UsageError("capture \(out ?? "") incomplete: \(closeError); \(readable)") }
@@ -319,45 +333,3 @@ extension KafkaTape {
 func stderr(_ line: String) {
     FileHandle.standardError.write(Data("kafkatape: \(line)\n".utf8))
 }
-
-/// Suspends `record` until SIGINT or SIGTERM arrives, or something else ends it (a capture error).
-final class Termination: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var fired: String?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init() {
-        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.fire(name) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func fire(_ reason: String) {
-        lock.lock()
-        if fired == nil { fired = reason }
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume(returning: reason)
-    }
-
-    /// The reason, as soon as there is one.
-    func wait() async -> String {
-        await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
-            lock.lock()
-            if let fired {
-                lock.unlock()
-                c.resume(returning: fired)
-                return
-            }
-            continuation = c
-            lock.unlock()
-        }
-    }
-}
-

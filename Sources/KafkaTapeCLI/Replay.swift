@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaCapture
-import KafkaProxy
+import KafkaEndpoints
 import KafkaReplay
 import Logging
 

@@ -1,7 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
-import KafkaProxy
+import KafkaEndpoints
 import KafkaReplay
 import Logging
 
@@ -81,6 +80,12 @@ extension KafkaTape {
         }
 
         func run() async throws {
+            // Inside the service group from the start: SIGINT/SIGTERM are trapped before the listener
+            // opens, so a signal sent as soon as the "listening" line appears stops serve gracefully.
+            try await runUntilStopped { try await self.serve() }
+        }
+
+        func serve() async throws {
             guard let listenAddress = HostPort(listen), let policy = ServeMissPolicy(rawValue: onMiss),
                 let latencyMode = ServeLatency(rawValue: latency)
             else { return }
@@ -103,9 +108,7 @@ extension KafkaTape {
                 rules: .serveMatching(ignoring: patterns, strict: strict), latency: latencyMode)
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .info  // misses, as they happen
-            // Signal handling goes in before anything is announced: a SIGINT sent as soon as the
-            // "listening" line appears must not find SIGINT ignored and no handler yet (it was lost).
-            let termination = Termination()
+            let stopLatch = StopLatch()
             let server = CaptureServer(session: session, configuration: configuration, logger: logger)
             do {
                 try await server.start()
@@ -124,8 +127,8 @@ extension KafkaTape {
                 throw error
             }
             defer { ready.withdraw() }
-            server.playedThrough.whenSuccess { termination.fire("session played through") }
-            let reason = await termination.wait()
+            server.playedThrough.whenSuccess { stopLatch.fire("session played through") }
+            let reason = await stopLatch.wait()
             stderr("serving: \(reason), stopping")
             await server.stop()
             let report = server.report

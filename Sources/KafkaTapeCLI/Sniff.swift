@@ -3,10 +3,11 @@ import Foundation
 import KafkaCapture
 import KafkaPcap
 import KafkaProtocol
+import ServiceLifecycle
 
 extension KafkaTape {
     /// `kafkatape sniff`: live capture into a KafkaTape capture.
-    struct Sniff: ParsableCommand {
+    struct Sniff: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Capture Kafka traffic live on a network interface straight into a capture file.",
             discussion: """
@@ -41,7 +42,11 @@ extension KafkaTape {
             guard maxFrameBytes > 0 else { throw ValidationError("--max-frame-bytes must be positive") }
         }
 
-        func run() throws {
+        func run() async throws {
+            try await runUntilStopped { try await self.sniff() }
+        }
+
+        func sniff() async throws {
             let portSet = Set(ports.map { UInt16($0) })
             let filter = LiveSniff.filter(ports: Array(portSet))
             let capture: LiveCapture
@@ -51,21 +56,26 @@ extension KafkaTape {
                 throw UsageError("\(error)")
             }
             if let warning = capture.activationWarning { stderr("warning: \(interface): \(warning)") }
-            let stopper = SignalStopper { capture.stop() }
             stderr("sniffing on \(interface) (\(filter)) into \(out); stop with Ctrl-C" + (duration.map { " or after \($0) s" } ?? ""))
             let report: LiveSniffReport
+            let (out, ports, duration, maxFrameBytes, overwrite) = (out, portSet, duration, maxFrameBytes, overwrite)
             do {
-                report = try LiveSniff.run(
-                    capture: capture, output: out, brokerPorts: portSet, durationSeconds: duration,
-                    maxFrameBytes: maxFrameBytes, overwrite: overwrite, toolVersion: "kafkatape \(KafkaTape.version)")
+                // SIGINT/SIGTERM (a graceful shutdown of the group) breaks libpcap's loop; LiveSniff then
+                // finishes the capture as after --duration.
+                report = try await withGracefulShutdownHandler {
+                    try await onOwnThread {
+                        try LiveSniff.run(
+                            capture: capture, output: out, brokerPorts: ports, durationSeconds: duration,
+                            maxFrameBytes: maxFrameBytes, overwrite: overwrite, toolVersion: "kafkatape \(KafkaTape.version)")
+                    }
+                } onGracefulShutdown: {
+                    capture.stop()
+                }
             } catch let error as CaptureError {
-                stopper.cancel()
                 throw UsageError(error.path == nil ? "\(out): \(error)" : "\(error)")
             } catch {
-                stopper.cancel()
                 throw UsageError("\(error)")
             }
-            stopper.cancel()
             capture.close()
             let s = report.statistics
             print("connections: \(s.connections)")
@@ -78,27 +88,5 @@ extension KafkaTape {
             }
             print("capture: \(out) (\(report.captureBytes) bytes)")
         }
-    }
-}
-
-/// Calls `action` once on SIGINT or SIGTERM (on a dispatch queue), until cancelled.
-final class SignalStopper: @unchecked Sendable {
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func cancel() {
-        for s in sources { s.cancel() }
-        sources.removeAll()
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -1,4 +1,4 @@
-import KafkaProxy
+import KafkaEndpoints
 import Testing
 
 struct HostPortTests {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
 import NIOConcurrencyHelpers
 import NIOCore

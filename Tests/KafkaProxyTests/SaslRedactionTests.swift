@@ -1,4 +1,5 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
 import NIOCore
 import NIOPosix

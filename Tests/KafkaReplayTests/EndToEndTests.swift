@@ -1,7 +1,7 @@
 import Foundation
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 import NIOCore
 import Testing
 

@@ -1,6 +1,6 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 import NIOCore
 import NIOPosix
 import Testing

@@ -32,6 +32,55 @@ struct RecorderLifecycleTests {
         #expect(stats.stdout.contains("\"apiName\":\"Produce\""))
     }
 
+    /// SIGTERM stops `record` as gracefully as SIGINT (its ServiceGroup traps both), and `--metrics`
+    /// serves the proxy's counters from the binary while it runs.
+    @Test func sigtermStopsGracefullyAndMetricsAreServedMeanwhile() throws {
+        let broker = try TestBroker()
+        defer { broker.stop() }
+        let capture = Harness.tempPath("sigterm.ktape")
+        let recorder = try Recorder(upstream: broker.port, capture: capture, extra: ["--metrics", "127.0.0.1:0"])
+        let metricsPort = try #require(Int(try recorder.daemon.waitFor(#"metrics: http://127\.0\.0\.1:(\d+)/metrics"#)))
+        _ = try RecordEndToEndTests.runClient(Self.assign, bootstrap: "127.0.0.1:\(recorder.port)", topic: "sigterm")
+        let text = try Self.scrape(port: metricsPort)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK"), "\(text.prefix(200))")
+        #expect(text.contains(#"kafkatape_requests_total{api="Produce",api_key="0",api_version="#), "\(text)")
+        #expect(text.contains(#"kafkatape_request_latency_seconds_count{api="Fetch",api_key="1"}"#), "\(text)")
+        #expect(text.contains("# TYPE kafkatape_connections_total counter"))
+        let written = text.split(separator: "\n").first { $0.hasPrefix("kafkatape_capture_bytes_written_total ") }
+        #expect((written?.split(separator: " ").last.flatMap { Int($0) } ?? 0) > 0, "\(text)")
+        let status = recorder.daemon.stop(signal: SIGTERM)
+        #expect(status == 0, "\(recorder.daemon.collector.stderr)")
+        #expect(recorder.daemon.collector.stderr.contains("recording: SIGINT/SIGTERM, stopping"))
+        #expect(recorder.daemon.collector.stdout.contains("Produce(0): "))
+        #expect(recorder.daemon.collector.stdout.contains("capture: \(capture)"))
+        let dump = try Harness.run(Harness.kafkatape, ["dump", capture])
+        #expect(dump.status == 0)
+        #expect(!dump.stderr.contains("torn"))
+    }
+
+    /// GET /metrics over a plain socket; the server closes after the answer (`Connection: close`).
+    static func scrape(port: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = LoopbackSocket.address(port: port)
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("cannot connect to the metrics port \(port)") }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var text = ""
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            text += String(decoding: buf[0..<n], as: UTF8.self)
+        }
+        return text
+    }
+
     @Test func killDashNineLeavesEveryCompleteRecordReadable() throws {
         let broker = try TestBroker()
         defer { broker.stop() }

@@ -136,10 +136,8 @@ public struct CaptureExchangeIndex: Sendable {
             let position = reader.lastRecordPosition ?? CapturePosition(segmentIndex: 0, offset: 0)
             switch record {
             case .connectionOpened(let o):
-                var c = byId[o.connectionId] ?? Connection(id: o.connectionId)
-                c.nodeId = o.nodeId
-                c.role = o.role
-                byId[o.connectionId] = c
+                byId[o.connectionId, default: Connection(id: o.connectionId)].nodeId = o.nodeId
+                byId[o.connectionId, default: Connection(id: o.connectionId)].role = o.role
                 take(tracker.process(record), response: nil, payload: nil)
             case .frame(let frame) where frame.direction == .request:
                 // The tracker needs the request header (and a Produce request's acks); it keeps what it
@@ -152,11 +150,13 @@ public struct CaptureExchangeIndex: Sendable {
                 {
                     let acksZero = apiKey == 0 && ExchangeTracker.produceAcks(p, version: apiVersion) == 0
                     if !acksZero { slim.payload = ByteBuffer(buffer: p.getSlice(at: p.readerIndex, length: 8) ?? p) }
-                    var c = byId[frame.connectionId] ?? Connection(id: frame.connectionId)
-                    if c.firstRequestTime == nil { c.firstRequestTime = frame.time }
-                    c.entries.append(Entry(apiKey: apiKey, apiVersion: apiVersion, correlationId: correlationId, request: position))
-                    pending[nextSequence] = (frame.connectionId, c.entries.count - 1)
-                    byId[frame.connectionId] = c
+                    // Mutated in place: a copy out of the dictionary would copy the entries on every append.
+                    let id = frame.connectionId
+                    let fresh = Connection(id: id, firstRequestTime: frame.time)
+                    byId[id, default: fresh].entries.append(
+                        Entry(apiKey: apiKey, apiVersion: apiVersion, correlationId: correlationId, request: position))
+                    if byId[id]?.firstRequestTime == nil { byId[id]?.firstRequestTime = frame.time }
+                    pending[nextSequence] = (id, (byId[id]?.entries.count ?? 1) - 1)
                     nextSequence += 1
                 } else {
                     slim.payload = ByteBuffer(buffer: p)

@@ -14,7 +14,8 @@ struct ResponseInFlight {
     /// The request it answers, if one matched.
     let pending: CorrelationTracker.Pending?
     let match: CorrelationTracker.ResponseMatch
-    let time: CaptureTimestamp
+    /// When it arrived; for the at-delivery filters, when it was sent to the client.
+    var time: CaptureTimestamp
     /// What the client gets (a fault may change it).
     var toClient: ByteBuffer
     /// What the capture stores (redacted, or what a fault made of it).

@@ -1,3 +1,4 @@
+import KafkaEndpoints
 import KafkaProtocol
 
 /// Address virtualisation: responses whose schema can carry broker addresses (the generated

@@ -2,7 +2,7 @@
 /// captured (so the ring written out holds the response that fired). Wants every response, matched or
 /// not (check:I13 fires on unmatched ones), until the connection's recorder fired.
 struct TriggerFilter: ResponseFilter {
-    var afterDelivery: Bool { true }
+    var stage: ResponseFilterStage { .afterDelivery }
 
     func wants(_ api: ResponseInFlight.API?) -> Bool { true }
 

@@ -1,6 +1,6 @@
 import Foundation
 import KafkaCapture
-import KafkaProxy
+import KafkaEndpoints
 import Logging
 
 /// Replays one capture against each target in turn (never at once: a target is a fresh broker or a

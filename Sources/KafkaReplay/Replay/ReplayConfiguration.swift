@@ -1,5 +1,5 @@
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 
 /// How fast replay sends.
 public enum ReplayPace: Hashable, Sendable, CustomStringConvertible {

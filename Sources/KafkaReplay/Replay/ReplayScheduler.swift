@@ -1,6 +1,6 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 import NIOCore
 
 /// The replay's decisions, with no I/O: which connection to open, which request to send when, when

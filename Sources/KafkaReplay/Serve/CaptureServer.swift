@@ -1,6 +1,6 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

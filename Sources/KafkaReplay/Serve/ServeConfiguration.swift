@@ -1,5 +1,5 @@
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 
 /// What `serve` does with a request that matches nothing recorded.
 public enum ServeMissPolicy: String, Hashable, Sendable, CaseIterable {

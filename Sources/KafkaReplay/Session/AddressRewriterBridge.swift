@@ -1,6 +1,6 @@
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
-import KafkaProxy
 
 /// Broker endpoints in recorded responses, through the proxy's generated-carrier rewriter.
 enum AddressRewriterBridge {

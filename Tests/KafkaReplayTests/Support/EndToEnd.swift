@@ -1,6 +1,8 @@
 import Foundation
 import KafkaCapture
+import KafkaEndpoints
 import KafkaProtocol
+// The recordings the end-to-end tests replay are made through the real proxy.
 import KafkaProxy
 import KafkaReplay
 import NIOCore

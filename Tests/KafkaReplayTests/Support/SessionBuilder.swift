@@ -1,6 +1,5 @@
 import KafkaCapture
 import KafkaProtocol
-import KafkaProxy
 import KafkaReplay
 import Foundation
 import NIOCore

@@ -1,4 +1,3 @@
-import KafkaCapture
 import NIOConcurrencyHelpers
 
 /// `ProxyCaptureSink` over `AsyncCaptureWriter`: records are written on the writer's own thread,

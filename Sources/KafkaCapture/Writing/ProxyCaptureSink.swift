@@ -1,5 +1,3 @@
-import KafkaCapture
-
 /// Where the proxy sends capture records. Implementations must never block the caller (an event
 /// loop) and never drop a record: `submit` always accepts, and returns false when the backlog is
 /// over its high-water mark, which makes every connection stop reading until `onWritable` runs.
