@@ -106,6 +106,8 @@ enum ReportAssets {
         function LineStore(id) {
           const node = $(id);
           this.text = node ? node.textContent : '';
+          // The text lives on in this string; the element would only make the DOM heavier to keep and serialise.
+          if (node) node.remove();
           this.offsets = null;
           this.lower = null;
         }
@@ -203,7 +205,7 @@ enum ReportAssets {
           const d = el('details', { class: hl ? 'hl' : null, data_path: hl ? path : null });
           const summary = el('summary', null, lab, el('span', { class: 'z', text: arr ? '[' + size + ']' : '{' + size + '}' }));
           d.append(summary);
-          if (onPath || depth < 3 && size <= 40 || size <= 4) d.open = true;
+          if (onPath || depth < 6 && size <= 40 || size <= 4) d.open = true;
           const build = () => {
             const kids = el('div', { class: 'kids' });
             const limit = onPath ? Infinity : 200;
@@ -268,7 +270,9 @@ enum ReportAssets {
           return s;
         }
 
-        const data = JSON.parse($('data').textContent);
+        const dataNode = $('data');
+        const data = JSON.parse(dataNode.textContent);
+        dataNode.remove();
         const main = $('main');
         function done(extra) {
           document.body.dataset.state = 'ready';
@@ -313,6 +317,7 @@ enum ReportAssets {
             el('b', { id: 'exchange-count', data_count: n, text: n + ' exchanges' }), ' · ',
             el('span', { text: 'span ' + fmtMs(endMs) }), ' · ',
             el('span', { class: errCount ? 'err' : null, text: errCount + ' error codes' }),
+            data.unpaired ? el('span', { class: 'err', text: ' · ' + data.unpaired + ' frames without a pair (dump shows them)' }) : null,
             Object.keys(s.events).length ? el('span', { text: ' · events: ' + Object.entries(s.events).map(([k, v]) => k + '×' + v).join(', ') }) : null,
             check ? el('span', { class: check.clean ? 'ok' : 'err', text: ' · check: ' + (check.clean ? 'clean' : check.summary.findings + ' findings') }) : el('span', { class: 'muted', text: ' · not checked (--check)' }));
 
@@ -474,7 +479,8 @@ enum ReportAssets {
             const frac = atX === null ? 0.5 : (t - v0) / (v1 - v0);
             v0 = t - span * frac; v1 = v0 + span; redraw();
           }
-          function showRange(a, b) { const pad = Math.max((b - a) * 4, 0.05); v0 = a - pad; v1 = b + pad; }
+          // An exchange with some of its neighbours around it.
+          function showRange(a, b) { const pad = Math.max((b - a) * 8, 0.05); v0 = a - pad; v1 = b + pad; }
           function hit(mx, my) {
             const r = Math.floor((my - AXIS + scroller.scrollTop) / ROW);
             if (my < AXIS || r < 0 || r >= rows.length || mx < LABEL) return null;
@@ -647,7 +653,7 @@ enum ReportAssets {
               ' · ' + m.targets.length + ' targets');
             const t = el('table', { id: 'matrix' }, el('tr', null, el('th', { text: 'API' }), el('th', { text: 'exchanges' }), ...m.targets.map((x) => el('th', { data_target: x.name, text: x.name + (x.matchesRecording ? ' ✓' : '') }))));
             for (const a of m.apis) t.append(el('tr', { data_api: a.api }, el('td', { text: a.api }), el('td', { class: 'num', text: a.exchanges }),
-              ...m.targets.map((x) => { const d = a.differing[x.name]; return el('td', { class: d ? 'err num' : 'ok num', data_target: x.name, data_differing: d, text: d ? d + ' differ' : '=' }); })));
+              ...m.targets.map((x) => { const d = a.differing[x.name]; return el('td', { class: d ? 'err num' : 'ok num', data_cell: a.api, data_target: x.name, data_differing: d, text: d ? d + ' differ' : '=' }); })));
             main.append(el('h2', { text: 'Targets against the recording' }), t);
             if (m.groups.length) {
               const g = el('table', { id: 'groups' }, el('tr', null, el('th', { text: 'API' }), el('th', { text: 'exchanges' }), ...m.targets.map((x) => el('th', { text: x.name }))));

@@ -127,11 +127,13 @@ struct ReportBrowserTests {
         let dom = try Chromium.dumpDOM(page)
         let body = try #require(DOM.body(dom))
         #expect(DOM.attribute(body, "data-state") == "ready", "page did not finish: \(DOM.attribute(body, "data-error") ?? body)")
+        // Per API, the number of the target's exchanges that differ from the recording.
+        #expect(matrix.apis.contains { $0.differing[0] > 0 }, "the clean capture should differ from the stale-fetch one")
+        let cells = DOM.tags(dom, containing: "data-cell=")
+        #expect(cells.count == matrix.apis.count)
         for row in matrix.apis {
-            let cell = DOM.tags(dom, containing: "data-target=\"clean\" data-differing=").first { _ in true }
-            #expect(cell != nil)
-            let cells = DOM.tags(dom, containing: "data-target=\"clean\"").compactMap { DOM.attribute($0, "data-differing") }
-            if row.differing[0] > 0 { #expect(cells.contains(String(row.differing[0]))) }
+            let cell = cells.first { DOM.attribute($0, "data-cell") == row.api && DOM.attribute($0, "data-target") == "clean" }
+            #expect(cell.flatMap { DOM.attribute($0, "data-differing") } == String(row.differing[0]), "\(row.api)")
         }
         #expect(DOM.tags(dom, containing: "class=\"xrow").count == diff.exchanges.filter { $0.status != .same }.count)
     }
@@ -163,5 +165,34 @@ struct ReportBrowserTests {
         let html = report.html()
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("<script type=\"application/json\" id=\"data\">"))
+    }
+}
+
+/// The command's file handling, without a browser.
+@Suite(.enabled(if: Harness.available, "needs the kafkatape binary"))
+struct ReportCommandTests {
+    @Test func writesBesideTheCaptureAndReplacesOnlyWithOverwrite() throws {
+        let capture = Harness.tempPath("session.ktape")
+        try FileManager.default.copyItem(atPath: ReportBrowserTests.clean, toPath: capture)
+        let expected = String(capture.dropLast(".ktape".count)) + ".html"
+        let first = try Harness.run(Harness.kafkatape, ["report", capture])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
+        let written = try FileManager.default.attributesOfItem(atPath: expected)[.size] as? Int ?? 0
+        #expect(written > 0)
+
+        let again = try Harness.run(Harness.kafkatape, ["report", capture])
+        #expect(again.status == 2)
+        #expect(again.stderr.split(separator: "\n").count == 1, "one line: \(again.stderr)")
+        #expect(again.stderr.contains("--out \(expected)") && again.stderr.contains("--overwrite"))
+
+        let replaced = try Harness.run(Harness.kafkatape, ["report", capture, "--overwrite", "--check"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        let page = try String(contentsOfFile: expected, encoding: .utf8)
+        #expect(page.contains("\"check\":{\"capture\":"), "--check embeds check's JSON report")
+
+        let missing = try Harness.run(Harness.kafkatape, ["report", capture + ".missing", "--out", Harness.tempPath("x.html")])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains(".missing"))
     }
 }
