@@ -307,19 +307,25 @@ enum ReportAssets {
           data.events.forEach((e, k) => (e.conn >= 0 ? eventsBy[e.conn] : globalEvents).push(k));
           const check = data.check;
           const findingMark = new Uint8Array(n);
-          if (check) (data.findingExchanges || []).forEach((list) => list.forEach((i) => { if (i >= 0) findingMark[i] = 1; }));
+          const findingsOf = new Map();
+          if (check) (data.findingExchanges || []).forEach((list, k) => list.forEach((i) => {
+            if (i < 0) return;
+            findingMark[i] = 1;
+            if (!findingsOf.has(i)) findingsOf.set(i, []);
+            findingsOf.get(i).push(k);
+          }));
           const apiColor = (a) => PALETTE[a % PALETTE.length];
 
           // Summary.
           const s = data.stats;
           const errCount = s.apis.reduce((t, a) => t + Object.values(a.errors).reduce((x, y) => x + y, 0), 0);
-          $('summary').append(el('b', { id: 'conn-count', data_count: conns.length, text: conns.length + ' connections' }), ' · ',
+          $('summary').append(...[el('b', { id: 'conn-count', data_count: conns.length, text: conns.length + ' connections' }), ' · ',
             el('b', { id: 'exchange-count', data_count: n, text: n + ' exchanges' }), ' · ',
             el('span', { text: 'span ' + fmtMs(endMs) }), ' · ',
             el('span', { class: errCount ? 'err' : null, text: errCount + ' error codes' }),
             data.unpaired ? el('span', { class: 'err', text: ' · ' + data.unpaired + ' frames without a pair (dump shows them)' }) : null,
             Object.keys(s.events).length ? el('span', { text: ' · events: ' + Object.entries(s.events).map(([k, v]) => k + '×' + v).join(', ') }) : null,
-            check ? el('span', { class: check.clean ? 'ok' : 'err', text: ' · check: ' + (check.clean ? 'clean' : check.summary.findings + ' findings') }) : el('span', { class: 'muted', text: ' · not checked (--check)' }));
+            check ? el('span', { class: check.clean ? 'ok' : 'err', text: ' · check: ' + (check.clean ? 'clean' : check.summary.findings + ' findings') }) : el('span', { class: 'muted', text: ' · not checked (--check)' })].filter((x) => x !== null));
 
           // Filters.
           const connOn = new Uint8Array(conns.length).fill(1), apiOn = new Uint8Array(apis.length).fill(1);
@@ -542,7 +548,10 @@ enum ReportAssets {
             const head = el('div', { class: 'head' }, el('b', { text: exchangeTitle(obj) }), el('span', { class: 'muted', text: 'at ' + fmtMs(start[i]) + ' · ' + c.client + ' → ' + c.upstream }));
             if (flags[i] & 1) head.append(el('span', { class: 'err', text: 'error' }));
             const related = data.events.filter((e) => e.ex === i);
-            viewer.replaceChildren(head, ...related.map((e) => el('div', { class: 'head' }, el('b', { text: e.kind }), el('span', { text: e.message }))), exchangeBody(obj, raw, null));
+            const found = (findingsOf.get(i) || []).map((k) => check.findings[k]);
+            const findingHeads = found.slice(0, 6).map((f) => el('div', { class: 'head finding-of', data_finding: f.id }, el('b', { style: 'color:var(--find)', text: f.id }), el('span', { text: f.message })));
+            if (found.length > 6) findingHeads.push(el('div', { class: 'head muted', text: (found.length - 6) + ' more findings name this exchange' }));
+            viewer.replaceChildren(head, ...findingHeads, ...related.map((e) => el('div', { class: 'head' }, el('b', { text: e.kind }), el('span', { text: e.message }))), exchangeBody(obj, raw, null));
             viewer.dataset.exchange = i; viewer.dataset.connection = c.id; viewer.dataset.correlationId = ex.corr[i]; viewer.dataset.api = apis[api[i]];
             if (focus) {
               if (!connOn[conn[i]] || !apiOn[api[i]] || (searchHits && !searchHits.has(i))) { connOn[conn[i]] = 1; apiOn[api[i]] = 1; searchHits = null; searchBox.value = ''; searchInfo.textContent = ''; connChips.querySelectorAll('input')[conn[i]].checked = true; apiChips.querySelectorAll('input')[api[i]].checked = true; refilter(); }

@@ -76,6 +76,8 @@ struct ReportBrowserTests {
         #expect(DOM.attribute(viewer, "data-connection") == String(target.connection))
         #expect(DOM.attribute(viewer, "data-correlation-id") == String(target.correlationId))
         #expect(DOM.attribute(viewer, "data-api") == "Fetch")
+        // The viewer names the findings about the exchange.
+        #expect(DOM.tags(opened, containing: "class=\"head finding-of\"").contains { DOM.attribute($0, "data-finding") == "I3" })
         let fetchOffset = try #require(i3.details["fetchOffset"], "I3 details: \(i3.details)")
         #expect(opened.contains("FetchOffset: </span><span class=\"n\">\(fetchOffset)</span>"))
 
