@@ -25,7 +25,7 @@ extension KafkaTape {
             var tracker = ExchangeTracker(ordering: .completionOrder)
             var statistics = CaptureStatistics()
             func take(_ list: [ExchangeEvent]) {
-                for case .exchange(let e) in list { statistics.add(DecodedExchange(e)) }
+                for case .exchange(let e) in list { statistics.add(e) }
             }
             try forEachRecord(reader, path: path) { record in
                 statistics.observe(record)

@@ -54,22 +54,39 @@ public struct CaptureStatistics: Sendable {
         return found
     }
 
-    static func add(_ decoded: DecodedExchange, to s: inout PerAPI, errors found: inout [Int16: Int]) {
-        let e = decoded.exchange
+    /// Adds one exchange, decoding it only when it has a response (whose error codes count).
+    public mutating func add(_ exchange: Exchange) {
+        guard exchange.response != nil else {
+            Self.addUnanswered(exchange, to: &apis[exchange.apiKey, default: PerAPI()])
+            return
+        }
+        add(DecodedExchange(exchange))
+    }
+
+    static func addUnanswered(_ e: Exchange, to s: inout PerAPI) {
         s.count += 1
         s.requestBytes += Int(e.request.wireLength) + 4
-        if let r = e.response {
-            s.responseBytes += Int(r.wireLength) + 4
-            if let l = e.latencyNs { s.latencies.add(l) }
-            if let v = decoded.responseValue {
-                collectErrors(v, into: &found)
-                for (code, n) in found { s.errors[code, default: 0] += n }
-            } else {
-                s.undecodable += 1
-            }
-        } else if e.missingResponse != .notExpected {
+        if e.missingResponse != .notExpected {
             s.unanswered += 1
             if e.missingResponse == .connectionClosed { s.connectionClosed += 1 }
+        }
+    }
+
+    static func add(_ decoded: DecodedExchange, to s: inout PerAPI, errors found: inout [Int16: Int]) {
+        let e = decoded.exchange
+        guard let r = e.response else {
+            addUnanswered(e, to: &s)
+            return
+        }
+        s.count += 1
+        s.requestBytes += Int(e.request.wireLength) + 4
+        s.responseBytes += Int(r.wireLength) + 4
+        if let l = e.latencyNs { s.latencies.add(l) }
+        if let v = decoded.responseValue {
+            collectErrors(v, into: &found)
+            for (code, n) in found { s.errors[code, default: 0] += n }
+        } else {
+            s.undecodable += 1
         }
     }
 
