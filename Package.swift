@@ -103,12 +103,19 @@ let package = Package(
             dependencies: ["KafkaCapture", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/KafkaCheck"
         ),
+        // `kafkatape report` and `diff/matrix --html`: self-contained HTML pages built from the decoded
+        // model of dump/stats/check/diff (the page's script decodes nothing itself).
+        .target(
+            name: "KafkaReport",
+            dependencies: ["KafkaCapture", "KafkaProtocol", "KafkaCheck", "KafkaReplay"],
+            path: "Sources/KafkaReport"
+        ),
         // The `KafkaTape` library product: the capabilities above under one import, and the servers as
         // swift-service-lifecycle `Service`s.
         .target(
             name: "KafkaTape",
             dependencies: [
-                "KafkaProtocol", "KafkaCapture", "KafkaEndpoints", "KafkaProxy", "KafkaReplay", "KafkaCheck",
+                "KafkaProtocol", "KafkaCapture", "KafkaEndpoints", "KafkaProxy", "KafkaReplay", "KafkaCheck", "KafkaReport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -149,6 +156,7 @@ let package = Package(
                 "KafkaPcap",
                 "KafkaReplay",
                 "KafkaCheck",
+                "KafkaReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,6 +214,13 @@ let package = Package(
             ],
             path: "Tests/KafkaReplayTests",
             exclude: ["clients"]
+        ),
+        // The HTML report in a real browser: headless Chromium loads the pages `kafkatape report` and
+        // `diff --html` write, and the tests read the DOM it rendered.
+        .testTarget(
+            name: "KafkaReportTests",
+            dependencies: ["KafkaReport", "KafkaReplay", "KafkaCheck", "KafkaCapture", "KafkaProtocol", "KafkaTapeTestSupport"],
+            path: "Tests/KafkaReportTests"
         ),
         .testTarget(
             name: "KafkaCheckTests",

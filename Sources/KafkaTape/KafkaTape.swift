@@ -7,6 +7,7 @@
 //   - sessions, replay, serve, diff, matrix: `RecordedSession`, `Replayer`, `CaptureServer`,
 //     `CaptureDiff`, `MatrixRunner`, `VersionMatrix` (KafkaReplay)
 //   - checks: `CheckEngine`, `CheckReport`, `InvariantCatalog` (KafkaCheck), and `checkCapture(path:)`
+//   - HTML pages: `CaptureReport`, `DiffPage` (KafkaReport)
 //   - the codec: `KafkaFrameCodec`, the generated messages, record batches (KafkaProtocol)
 //
 // `KafkaProxyServer` and `CaptureServer` are swift-service-lifecycle `Service`s, so a server joins a
@@ -18,3 +19,4 @@
 @_exported import KafkaProtocol
 @_exported import KafkaProxy
 @_exported import KafkaReplay
+@_exported import KafkaReport

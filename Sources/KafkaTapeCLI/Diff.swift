@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaReplay
+import KafkaReport
 
 extension KafkaTape {
     /// `kafkatape diff`: compare two captures exchange by exchange.
@@ -21,7 +22,8 @@ extension KafkaTape {
                 carries forward) or a clock sets.
                 \(NormalizationRules.defaultNoiseHelp)
                 Output: for people, per differing exchange the path, the value in A and the value in B; --json one \
-                JSON object for tools; --junit PATH writes JUnit XML for CI (one test case per exchange).
+                JSON object for tools; --junit PATH writes JUnit XML for CI (one test case per exchange); --html PATH \
+                writes a self-contained page with A and B side by side per exchange and the differing fields highlighted.
                 Exit codes: 0 equivalent, 1 not equivalent, 2 bad input.
                 """)
 
@@ -37,7 +39,10 @@ extension KafkaTape {
         @Option(help: "Also write JUnit XML here (one test case per exchange).")
         var junit: String?
 
-        @Flag(help: "Replace an existing --junit file.")
+        @Option(help: "Also write an HTML page here: A and B side by side per exchange, differing fields highlighted.")
+        var html: String?
+
+        @Flag(help: "Replace an existing --junit or --html file.")
         var overwrite = false
 
         @Option(name: .customLong("ignore"), help: "Leave this field path out of comparisons (repeatable).")
@@ -62,6 +67,9 @@ extension KafkaTape {
             if let junit, !overwrite, FileManager.default.fileExists(atPath: junit) {
                 throw UsageError("--junit \(junit): file exists (use --overwrite to replace it)")
             }
+            if let html, !overwrite, FileManager.default.fileExists(atPath: html) {
+                throw UsageError("--html \(html): file exists (use --overwrite to replace it)")
+            }
             let captureA = try Self.load(a)
             let captureB = try Self.load(b)
             let report: DiffReport
@@ -77,6 +85,19 @@ extension KafkaTape {
             }
             if let junit {
                 try writeOutputFile(junit, option: "--junit", contents: Data(report.junitXML().utf8), overwrite: overwrite)
+            }
+            if let html {
+                // The page carries every exchange of both captures, so it reads them whole.
+                let sessionA: RecordedSession
+                let sessionB: RecordedSession
+                do {
+                    sessionA = try RecordedSession.read(path: a)
+                    sessionB = try RecordedSession.read(path: b)
+                } catch {
+                    throw UsageError(error.description)
+                }
+                let page = DiffPage.html(report, a: sessionA, b: sessionB)
+                try writeOutputFile(html, option: "--html", contents: Data(page.utf8), overwrite: overwrite)
             }
             for capture in [captureA, captureB] where capture.corruptSpanCount > 0 {
                 throw UsageError("\(capture.path): damaged: \(capture.corruptSpanCount) corrupt spans skipped; the comparison used every intact record")

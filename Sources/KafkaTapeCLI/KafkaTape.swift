@@ -16,7 +16,7 @@ struct KafkaTape: AsyncParsableCommand {
         version: version,
         subcommands: [
             Apis.self, Record.self, Dump.self, Stats.self, Replay.self, Serve.self, Diff.self, Matrix.self, Pcap.self, Sniff.self,
-            Check.self,
+            Check.self, Report.self,
         ]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaEndpoints
 import KafkaReplay
+import KafkaReport
 import Logging
 
 extension KafkaTape {
@@ -20,7 +21,8 @@ extension KafkaTape {
                 --target-node NODE=HOST:PORT reaches a node of every target at another address; scope it to one \
                 target with NAME:NODE=HOST:PORT (a gateway that advertises an address you cannot reach, such as \
                 SeaweedFS's 127.0.0.1:9093: --target-node 'v448:*=127.0.0.1:PORT').
-                --out DIR keeps each run as DIR/NAME.ktape, to dump, check and diff.
+                --out DIR keeps each run as DIR/NAME.ktape, to dump, check and diff. --html FILE writes a self-contained \
+                page: the table, then each target's exchanges beside the recording's, differing fields highlighted.
                 Exit codes: 0 every target completed its replay and matches the recording, 1 at least one differs \
                 (or could not complete its replay), 2 bad input.
                 """)
@@ -44,7 +46,10 @@ extension KafkaTape {
         @Option(help: "Keep each run's capture as DIR/NAME.ktape.")
         var out: String?
 
-        @Flag(help: "Replace existing run captures in --out.")
+        @Option(help: "Also write an HTML page here: the table, and each target's replay beside the recording, differing fields highlighted.")
+        var html: String?
+
+        @Flag(help: "Replace existing run captures in --out and an existing --html file.")
         var overwrite = false
 
         @Option(help: "fast, original, or a speed factor (as for replay).")
@@ -129,6 +134,9 @@ extension KafkaTape {
                     throw UsageError("\(out)/\(t.name).ktape exists (use --overwrite to replace it)")
                 }
             }
+            if let html, !overwrite, FileManager.default.fileExists(atPath: html) {
+                throw UsageError("--html \(html): file exists (use --overwrite to replace it)")
+            }
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
             let runner = MatrixRunner(
@@ -143,6 +151,10 @@ extension KafkaTape {
                 throw UsageError("matrix: \(error)")
             }
             print(json ? matrix.json() : matrix.text())
+            if let html {
+                let page = DiffPage.html(matrix, recording: recording)
+                try writeOutputFile(html, option: "--html", contents: Data(page.utf8), overwrite: overwrite)
+            }
             if !matrix.allMatch { throw FindingsExit() }
         }
     }

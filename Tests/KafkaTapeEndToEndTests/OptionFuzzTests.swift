@@ -47,6 +47,7 @@ struct OptionFuzzTests {
             ("check --fetch-margin-ms", ["check", capture, "--fetch-margin-ms", "{}"]),
             ("check --fetch-prompt-ms", ["check", capture, "--fetch-prompt-ms", "{}"]),
             ("check --max-findings", ["check", capture, "--max-findings", "{}"]),
+            ("report --max-findings", ["report", capture, "--check", "--out", dir + "/report-{}.html", "--overwrite", "--max-findings", "{}"]),
             ("dump --connection", ["dump", capture, "--connection", "{}"]),
             ("pcap export --mss", ["pcap", "export", capture, dir + "/out-{}.pcap", "--mss", "{}"]),
             ("pcap import --max-frame-bytes", ["pcap", "import", dir + "/missing.pcap", dir + "/x.ktape", "--max-frame-bytes", "{}"]),

@@ -45,6 +45,24 @@ public enum SyntheticCapture {
         return writer.bytesWritten
     }
 
+    /// Writes a capture of about `exchanges` exchanges (a few more: the last round completes) to
+    /// `path` (replacing it); returns the exchanges written. The shape of `write`, counted in exchanges
+    /// rather than bytes (the HTML report's benchmark).
+    @discardableResult
+    public static func write(
+        path: String, exchanges: Int, valueBytes: ClosedRange<Int> = 200...1200, recordsPerBatch: Int = 50
+    ) throws -> Int {
+        let start = CaptureTimestamp(monotonicNs: 1_000_000_000, wallNs: 1_700_000_000_000_000_000)
+        let header = CaptureHeader(
+            toolVersion: "kafkatape bench", startTime: start, listenAddress: "127.0.0.1:19092",
+            upstreamAddress: "127.0.0.1:9092")
+        let writer = try CaptureWriter(path: path, header: header, overwrite: true)
+        var g = Generator(emit: { record in try writer.append(record) }, valueBytes: valueBytes, recordsPerBatch: max(1, recordsPerBatch))
+        try g.run(until: .max, exchanges: exchanges)
+        try writer.close()
+        return g.exchanges
+    }
+
     /// Calls `emit` with records until their frames add up to at least `bytes`.
     public static func generate(
         bytes: Int64, valueBytes: ClosedRange<Int> = 200...1200, recordsPerBatch: Int = 50,
@@ -59,6 +77,7 @@ public enum SyntheticCapture {
         var mono: UInt64 = 1_000_000_000
         var wall: Int64 = 1_700_000_000_000_000_000
         var emitted: Int64 = 0
+        var exchanges = 0
         var correlation: [UInt64: Int32] = [1: 0, 2: 0]
         var next: [Int64] = [0, 0, 0, 0]
         var seed: UInt64 = 0x5DEE_CE66_D
@@ -95,6 +114,7 @@ public enum SyntheticCapture {
         {
             let corr = correlation[conn, default: 0]
             correlation[conn] = corr + 1
+            exchanges += 1
             var h = RequestHeader()
             h.requestApiKey = key
             h.requestApiVersion = version
@@ -106,7 +126,7 @@ public enum SyntheticCapture {
             try frame(conn, .response, KafkaFrameCodec.encodeResponse(header: rh, body: response, apiKey: key, apiVersion: version))
         }
 
-        mutating func run(until target: Int64) throws {
+        mutating func run(until target: Int64, exchanges limit: Int = .max) throws {
             for conn: UInt64 in [1, 2] {
                 try emit(
                     .connectionOpened(
@@ -117,7 +137,7 @@ public enum SyntheticCapture {
                 try exchange(conn, 3, 9, MetadataRequest(), metadata())
             }
             var round = 0
-            while emitted < target {
+            while emitted < target && exchanges < limit {
                 let p = round % 4
                 try produceAndFetch(partition: Int32(p))
                 if round % 50 == 49 { try listOffsets(partition: Int32(p)) }

@@ -89,7 +89,7 @@ public struct MatrixRunner: Sendable {
             runs.append(
                 VersionMatrix.Run(
                     name: target.name, address: target.address.description, replay: report, diff: diff,
-                    capturePath: temporary == nil ? path : nil))
+                    capturePath: temporary == nil ? path : nil, replayed: replayed))
         }
         var pairDiffs: [(Int, Int, DiffReport)] = []
         for i in sessions.indices {

@@ -20,6 +20,21 @@ public struct VersionMatrix: Sendable {
         public var diff: DiffReport
         /// Where the replayed capture was written, if it was kept.
         public var capturePath: String?
+        /// The replayed session itself, for views that show its exchanges (the HTML report).
+        public var replayed: RecordedSession?
+
+        /// One target's run; `replayed` only when a view needs the replayed exchanges.
+        public init(
+            name: String, address: String, replay: ReplayReport?, diff: DiffReport, capturePath: String? = nil,
+            replayed: RecordedSession? = nil
+        ) {
+            self.name = name
+            self.address = address
+            self.replay = replay
+            self.diff = diff
+            self.capturePath = capturePath
+            self.replayed = replayed
+        }
 
         /// The replay completed and its answers are equivalent to the recording's.
         public var matchesRecording: Bool { (replay?.completed ?? false) && diff.isEquivalent }

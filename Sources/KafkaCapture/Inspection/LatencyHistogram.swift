@@ -2,15 +2,21 @@
 /// million (64 KiB per API) instead of keeping every latency. Values below 128 ns are exact; above,
 /// each power of two is split in 128 buckets, so a percentile is off by at most 1/256 (0.4%) of its
 /// value. The maximum is kept exactly.
-struct LatencyHistogram {
+public struct LatencyHistogram: Sendable {
     private static let subBuckets = 128
     private static let subBits = 7
     /// 128 exact values, then 128 buckets for each of the 57 powers of two from 2^7 to 2^63.
     private var counts = [Int](repeating: 0, count: subBuckets + (64 - subBits) * subBuckets)
-    private(set) var count = 0
-    private(set) var maximum: Int64?
+    /// Values added.
+    public private(set) var count = 0
+    /// The largest value added (exact), nil when empty.
+    public private(set) var maximum: Int64?
 
-    mutating func add(_ ns: Int64) {
+    /// An empty histogram.
+    public init() {}
+
+    /// Counts one latency in nanoseconds (negative values count as 0).
+    public mutating func add(_ ns: Int64) {
         let v = max(0, ns)
         counts[Self.bucket(v)] += 1
         count += 1
@@ -18,7 +24,7 @@ struct LatencyHistogram {
     }
 
     /// The value at rank ⌈p·count⌉ (nearest rank), as the middle of its bucket; the maximum for p = 1.
-    func percentile(_ p: Double) -> Int64? {
+    public func percentile(_ p: Double) -> Int64? {
         guard count > 0 else { return nil }
         let rank = Swift.max(1, Swift.min(count, Int((p * Double(count)).rounded(.up))))
         if rank == count { return maximum }
