@@ -30,25 +30,25 @@ enum Chromium {
 
     /// The DOM after the page's script ran (virtual time lets timers and animation frames fire).
     static func dumpDOM(_ file: String, fragment: String = "") throws -> String {
-        guard let chromium = path else { throw HarnessError("chromium is not installed (tools/setup installs it)") }
+        guard let chromium = path else { throw TestFailure("chromium is not installed (tools/setup installs it)") }
         let url = URL(fileURLWithPath: file).absoluteString + fragment
         let r = try Harness.run(chromium, arguments(["--dump-dom", "--virtual-time-budget=5000", url]), timeout: 90)
         guard r.status == 0, r.stdout.contains("<html") else {
-            throw HarnessError("chromium exited \(r.status) on \(url): \(r.stderr.suffix(600))")
+            throw TestFailure("chromium exited \(r.status) on \(url): \(r.stderr.suffix(600))")
         }
         return r.stdout
     }
 
     /// A PNG of the page as a 1400x900 window shows it.
     static func screenshot(_ file: String, to png: String, size: String = "1400,900") throws {
-        guard let chromium = path else { throw HarnessError("chromium is not installed (tools/setup installs it)") }
+        guard let chromium = path else { throw TestFailure("chromium is not installed (tools/setup installs it)") }
         try? FileManager.default.removeItem(atPath: png)
         let url = URL(fileURLWithPath: file).absoluteString
         let r = try Harness.run(
             chromium, arguments(["--screenshot=\(png)", "--window-size=\(size)", "--hide-scrollbars", "--virtual-time-budget=5000", url]),
             timeout: 90)
         guard FileManager.default.fileExists(atPath: png) else {
-            throw HarnessError("chromium wrote no screenshot (exit \(r.status)): \(r.stderr.suffix(600))")
+            throw TestFailure("chromium wrote no screenshot (exit \(r.status)): \(r.stderr.suffix(600))")
         }
     }
 }
