@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Soak benchmark (not a test): `kafkatape record` (capture on) in front of a Tansu broker, then
+  1. SEQUENTIAL short connections, one after another: connect, ApiVersions v0, read the answer, close;
+  2. CONCURRENT connections open at once, each asking ApiVersions, then all closed;
+and the proxy's resident memory (VmRSS) after the first 1,000 connections, after all the sequential
+ones, and after the concurrent ones (each once the connections have closed). Target (issue #14): the
+final RSS within 4 MB of the RSS after the first 1,000.
+
+  bench_soak.py KAFKATAPE_BIN [--sequential N] [--concurrent N] [--json]
+"""
+import argparse
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafkatape_testkit import Tansu, free_port  # noqa: E402
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid):
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
+
+
+def api_versions(correlation_id):
+    """An ApiVersions v0 request frame (header v1, client id "soak", empty body)."""
+    body = struct.pack(">hhih", 18, 0, correlation_id, 4) + b"soak"
+    return struct.pack(">i", len(body)) + body
+
+
+def read_frame(s):
+    def exactly(n):
+        out = b""
+        while len(out) < n:
+            chunk = s.recv(n - len(out))
+            if not chunk:
+                raise SystemExit("the proxy closed a connection before answering")
+            out += chunk
+        return out
+    size = struct.unpack(">i", exactly(4))[0]
+    return exactly(size)
+
+
+def ask(s, correlation_id):
+    s.sendall(api_versions(correlation_id))
+    answer = read_frame(s)
+    if struct.unpack(">i", answer[:4])[0] != correlation_id:
+        raise SystemExit("an answer with the wrong correlation id")
+
+
+def settle(pid, seconds=2.0):
+    """RSS once the connections just closed are gone (the proxy closes its side asynchronously)."""
+    deadline = time.time() + 10
+    while time.time() < deadline and len(os.listdir(f"/proc/{pid}/fd")) > 64:
+        time.sleep(0.1)
+    time.sleep(seconds)
+    return rss_mb(pid)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--sequential", type=int, default=100_000)
+    ap.add_argument("--concurrent", type=int, default=1000)
+    args = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 2 * args.concurrent + 256
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, need), hard))
+    work = tempfile.mkdtemp(prefix="kafkatape-soak-")
+    capture = os.path.join(work, "soak.ktape")
+    with Tansu() as broker:
+        port = free_port()
+        proxy = subprocess.Popen([args.binary, "record", "--listen", f"127.0.0.1:{port}",
+                                  "--upstream", f"127.0.0.1:{broker.port}", "--out", capture],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.time() > deadline or proxy.poll() is not None:
+                        raise SystemExit("the proxy did not start: " + proxy.stderr.read())
+                    time.sleep(0.05)
+            idle = rss_mb(proxy.pid)
+            marks = {}
+            start = time.perf_counter()
+            c0 = cpu_seconds(proxy.pid)
+            for i in range(args.sequential):
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                    ask(s, i)
+                if i + 1 == 1000:
+                    marks["after1000"] = settle(proxy.pid)
+                    start1000 = time.perf_counter()
+            elapsed = time.perf_counter() - start
+            rate = (args.sequential - 1000) / (time.perf_counter() - start1000) if args.sequential > 1000 else 0
+            cpu_per_conn = (cpu_seconds(proxy.pid) - c0) / args.sequential * 1e6
+            marks["afterSequential"] = settle(proxy.pid)
+            socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(args.concurrent)]
+            for i, s in enumerate(socks):
+                s.sendall(api_versions(i))
+            for i, s in enumerate(socks):
+                answer = read_frame(s)
+                if struct.unpack(">i", answer[:4])[0] != i:
+                    raise SystemExit("an answer with the wrong correlation id")
+            during = rss_mb(proxy.pid)
+            for s in socks:
+                s.close()
+            marks["afterConcurrent"] = settle(proxy.pid)
+        finally:
+            proxy.send_signal(signal.SIGINT)
+            try:
+                proxy.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proxy.kill()
+                proxy.communicate()
+    size = os.path.getsize(capture) if os.path.exists(capture) else 0
+    growth = marks["afterConcurrent"] - marks["after1000"]
+    print(f"kafkatape record (capture on) in front of Tansu; {args.sequential} sequential short connections "
+          f"(ApiVersions each) in {elapsed:.0f} s ({rate:.0f}/s, {cpu_per_conn:.0f} us proxy CPU each), "
+          f"then {args.concurrent} concurrent")
+    print(f"RSS idle {idle:.1f} MB; after the first 1,000: {marks['after1000']:.1f} MB; "
+          f"after {args.sequential:,}: {marks['afterSequential']:.1f} MB; with {args.concurrent} open: {during:.1f} MB; "
+          f"after they closed: {marks['afterConcurrent']:.1f} MB")
+    print(f"growth after the first 1,000: {growth:+.1f} MB (target: within 4 MB) -> {'met' if abs(growth) <= 4 else 'MISSED'}")
+    print(f"capture: {size / 1e6:.1f} MB")
+    print(json.dumps({"idleMB": idle, **{k + "MB": v for k, v in marks.items()}, "duringConcurrentMB": during,
+                      "growthMB": growth, "sequentialPerSec": rate, "cpuUsPerConnection": cpu_per_conn,
+                      "captureBytes": size}))
+
+
+if __name__ == "__main__":
+    main()
