@@ -115,6 +115,9 @@ def main():
                 if i + 1 == 1000:
                     marks["after1000"] = settle(proxy.pid)
                     start1000 = time.perf_counter()
+                if (i + 1) % 10_000 == 0:
+                    print(f"  {i + 1:,} connections, {time.perf_counter() - start:.0f} s: RSS {rss_mb(proxy.pid):.1f} MB",
+                          flush=True)
             elapsed = time.perf_counter() - start
             rate = (args.sequential - 1000) / (time.perf_counter() - start1000) if args.sequential > 1000 else 0
             cpu_per_conn = (cpu_seconds(proxy.pid) - c0) / args.sequential * 1e6
