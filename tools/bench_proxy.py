@@ -276,7 +276,8 @@ def main():
         print(f"{target:24} {pm:10.0f} {pm / base_p:6.3f} {cm:10.0f} {cm / base_c:6.3f} {p50:7.0f} {p99:7.0f} "
               f"{p50 - base_p50:7.0f} {('%7.2f' % c) if c is not None else '      -'}")
         report[target] = {"produceMsgsPerSec": pm, "produceRatio": pm / base_p, "consumeMsgsPerSec": cm,
-                          "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c}
+                          "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c,
+                          "rounds": {"produce": produced[target], "consume": consumed[target], "cpu": cpu[target]}}
     print(f"largest capture written: {capture_bytes / 1e6:.1f} MB")
     if idle:
         before, during, after, fds = idle
