@@ -218,7 +218,8 @@ def main():
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             wait_listening(relay_port, relay, "relay")
         topics = [f"bench-{i}" for i in range(args.rounds * len(targets))]
-        for b in (broker, relayed):
+        # The relayed broker advertises the relay: reachable only when the relay runs.
+        for b in (broker, relayed) if relay else (broker,):
             admin = AdminClient({"bootstrap.servers": b.bootstrap})
             for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
                 f.result(15)
