@@ -4,7 +4,7 @@ messages and request latency, direct to Tansu, through a bare NIO relay (the flo
 relay`), through Tansu's own proxy (`tansu proxy`, the same binary as the broker: an anchor from
 outside this project), and through `kafkatape record` (capture off, on, flight recorder), in one run,
 reported as ratios to direct, with the relay's or proxy's CPU time per message. With
-`--baseline-binary`, a second kafkatape (an older build) runs with capture on in the same rotation,
+`--baseline-binary`, a second kafkatape (an older build) runs with capture off and on in the same rotation,
 so a change is measured side by side with what it changes. The targets run in rotation (each round
 starting one target later), each with its own topic; all but the relay share one broker (the relay
 gets a second one that advertises it).
@@ -181,16 +181,16 @@ def latency(bootstrap, topic, samples):
 
 
 TARGETS = ["direct", "bare relay (floor)", "tansu proxy (anchor)", "proxy, capture off", "proxy, capture on",
-           "proxy, flight recorder", "baseline, capture on"]
+           "proxy, flight recorder", "baseline, capture off", "baseline, capture on"]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--bench-binary", help="kafkatape-bench, for the bare relay target")
-    ap.add_argument("--baseline-binary", help="an older kafkatape, run with capture on in the same rotation")
+    ap.add_argument("--baseline-binary", help="an older kafkatape, run with capture off and on in the same rotation")
     ap.add_argument("--no-tansu-proxy", action="store_true", help="leave out Tansu's own proxy")
-    ap.add_argument("--only", help="comma-separated targets to run (direct is always run)")
+    ap.add_argument("--only", help="targets to run, separated by ';' (direct always runs)")
     ap.add_argument("--messages", type=int, default=100000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--latency-samples", type=int, default=2000)
@@ -200,7 +200,7 @@ def main():
                and (args.baseline_binary or not t.startswith("baseline"))
                and not (args.no_tansu_proxy and t.startswith("tansu"))]
     if args.only:
-        wanted = {w.strip() for w in args.only.split(",")}
+        wanted = {w.strip() for w in args.only.split(";")}
         targets = [t for t in targets if t == "direct" or t in wanted or t.split(" (")[0] in wanted]
     work = tempfile.mkdtemp(prefix="kafkatape-bench-")
     produced = {t: [] for t in targets}
@@ -236,7 +236,7 @@ def main():
                     capture = os.path.join(work, f"r{r}-t{targets.index(target)}.ktape")
                     if target.startswith("proxy") or target.startswith("baseline"):
                         mode = {"proxy, capture off": "off", "proxy, capture on": "on",
-                                "baseline, capture on": "on"}.get(target, "ring")
+                                "baseline, capture off": "off", "baseline, capture on": "on"}.get(target, "ring")
                         binary = args.baseline_binary if target.startswith("baseline") else args.binary
                         proxy, port = start_proxy(binary, broker.port, mode, capture)
                         bootstrap, pid = f"127.0.0.1:{port}", proxy.pid
