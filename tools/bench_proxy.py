@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark (not a test): librdkafka (confluent-kafka) produce and consume throughput with 1 KB
 messages and request latency, direct to Tansu, through a bare NIO relay (the floor: `kafkatape-bench
-relay`), and through `kafkatape record` (capture off, on, flight recorder), in one run, reported as
-ratios to direct, with the relay's or proxy's CPU time per message. The targets run in rotation (each
-round starting one target later), each with its own topic; all but the relay share one broker (the relay gets a second one that advertises it).
+relay`), through Tansu's own proxy (`tansu proxy`, the same binary as the broker: an anchor from
+outside this project), and through `kafkatape record` (capture off, on, flight recorder), in one run,
+reported as ratios to direct, with the relay's or proxy's CPU time per message. With
+`--baseline-binary`, a second kafkatape (an older build) runs with capture off and on in the same rotation,
+so a change is measured side by side with what it changes. The targets run in rotation (each round
+starting one target later), each with its own topic; all but the relay share one broker (the relay
+gets a second one that advertises it).
 
-  bench_proxy.py KAFKATAPE_BIN [--bench-binary KAFKATAPE_BENCH_BIN] [--messages N] [--rounds R]
-                 [--latency-samples S]
+  bench_proxy.py KAFKATAPE_BIN [--bench-binary KAFKATAPE_BENCH_BIN] [--baseline-binary OLD_KAFKATAPE_BIN]
+                 [--no-tansu-proxy] [--messages N] [--rounds R] [--latency-samples S]
 """
 import argparse
 import json
@@ -20,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kafkatape_testkit import Tansu, free_port  # noqa: E402
+from kafkatape_testkit import Tansu, find_tansu, free_port  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -52,6 +56,17 @@ def start_proxy(binary, upstream_port, mode, capture):
         args += ["--out", capture, "--ring-bytes", str(8 << 20), "--trigger", "error-code"]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_listening(port, p, "proxy")
+    return p, port
+
+
+def start_tansu_proxy(origin_port):
+    """Tansu's own proxy in front of the broker; it advertises itself in Metadata like kafkatape."""
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    p = subprocess.Popen([find_tansu(), "proxy", "--listener-url", url, "--advertised-listener-url", url,
+                          "--origin-url", f"tcp://127.0.0.1:{origin_port}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_listening(port, p, "tansu proxy")
     return p, port
 
 
@@ -165,19 +180,28 @@ def latency(bootstrap, topic, samples):
     return out[len(out) // 2], out[int(len(out) * 0.99) - 1]
 
 
-TARGETS = ["direct", "bare relay (floor)", "proxy, capture off", "proxy, capture on", "proxy, flight recorder"]
+TARGETS = ["direct", "bare relay (floor)", "tansu proxy (anchor)", "proxy, capture off", "proxy, capture on",
+           "proxy, flight recorder", "baseline, capture off", "baseline, capture on"]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
     ap.add_argument("--bench-binary", help="kafkatape-bench, for the bare relay target")
+    ap.add_argument("--baseline-binary", help="an older kafkatape, run with capture off and on in the same rotation")
+    ap.add_argument("--no-tansu-proxy", action="store_true", help="leave out Tansu's own proxy")
+    ap.add_argument("--only", help="targets to run, separated by ';' (direct always runs)")
     ap.add_argument("--messages", type=int, default=100000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--latency-samples", type=int, default=2000)
     ap.add_argument("--idle-connections", type=int, default=1000)
     args = ap.parse_args()
-    targets = [t for t in TARGETS if args.bench_binary or t != "bare relay (floor)"]
+    targets = [t for t in TARGETS if (args.bench_binary or t != "bare relay (floor)")
+               and (args.baseline_binary or not t.startswith("baseline"))
+               and not (args.no_tansu_proxy and t.startswith("tansu"))]
+    if args.only:
+        wanted = {w.strip() for w in args.only.split(";")}
+        targets = [t for t in targets if t == "direct" or t in wanted or t.split(" (")[0] in wanted]
     work = tempfile.mkdtemp(prefix="kafkatape-bench-")
     produced = {t: [] for t in targets}
     consumed = {t: [] for t in targets}
@@ -194,7 +218,8 @@ def main():
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             wait_listening(relay_port, relay, "relay")
         topics = [f"bench-{i}" for i in range(args.rounds * len(targets))]
-        for b in (broker, relayed):
+        # The relayed broker advertises the relay: reachable only when the relay runs.
+        for b in (broker, relayed) if relay else (broker,):
             admin = AdminClient({"bootstrap.servers": b.bootstrap})
             for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
                 f.result(15)
@@ -209,9 +234,14 @@ def main():
                     pid = None
                     bootstrap = broker.bootstrap
                     capture = os.path.join(work, f"r{r}-t{targets.index(target)}.ktape")
-                    if target.startswith("proxy"):
-                        mode = {"proxy, capture off": "off", "proxy, capture on": "on"}.get(target, "ring")
-                        proxy, port = start_proxy(args.binary, broker.port, mode, capture)
+                    if target.startswith("proxy") or target.startswith("baseline"):
+                        mode = {"proxy, capture off": "off", "proxy, capture on": "on",
+                                "baseline, capture off": "off", "baseline, capture on": "on"}.get(target, "ring")
+                        binary = args.baseline_binary if target.startswith("baseline") else args.binary
+                        proxy, port = start_proxy(binary, broker.port, mode, capture)
+                        bootstrap, pid = f"127.0.0.1:{port}", proxy.pid
+                    elif target.startswith("tansu"):
+                        proxy, port = start_tansu_proxy(broker.port)
                         bootstrap, pid = f"127.0.0.1:{port}", proxy.pid
                     elif target.startswith("bare"):
                         bootstrap, pid = f"127.0.0.1:{relay_port}", relay.pid
@@ -247,7 +277,8 @@ def main():
         print(f"{target:24} {pm:10.0f} {pm / base_p:6.3f} {cm:10.0f} {cm / base_c:6.3f} {p50:7.0f} {p99:7.0f} "
               f"{p50 - base_p50:7.0f} {('%7.2f' % c) if c is not None else '      -'}")
         report[target] = {"produceMsgsPerSec": pm, "produceRatio": pm / base_p, "consumeMsgsPerSec": cm,
-                          "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c}
+                          "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c,
+                          "rounds": {"produce": produced[target], "consume": consumed[target], "cpu": cpu[target]}}
     print(f"largest capture written: {capture_bytes / 1e6:.1f} MB")
     if idle:
         before, during, after, fds = idle

@@ -32,6 +32,8 @@ public final class KafkaProxyServer: Sendable {
     /// `ProxyConnection` objects alive (created, not yet deinitialised): back to zero once every
     /// connection closed, or something holds on to closed connections.
     let liveConnectionObjects = NIOLockedValueBox(0)
+    /// Gives closed connections' memory back after a burst (see `AllocatorTrim`).
+    let allocatorTrim = AllocatorTrim()
     /// Warnings meant for whoever runs the proxy (the CLI prints them on stderr).
     let onWarning: @Sendable (String) -> Void
 
@@ -199,7 +201,13 @@ public final class KafkaProxyServer: Sendable {
 
     func connectionObjectCreated() { liveConnectionObjects.withLockedValue { $0 += 1 } }
 
-    func connectionObjectReleased() { liveConnectionObjects.withLockedValue { $0 -= 1 } }
+    func connectionObjectReleased() {
+        let live = liveConnectionObjects.withLockedValue { n -> Int in
+            n -= 1
+            return n
+        }
+        allocatorTrim.connectionReleased(live: live)
+    }
 
     /// Where a connection accepted on the listener for `nodeId` (nil: bootstrap) should go.
     func upstreamAddress(nodeId: Int32?) -> HostPort {

@@ -377,10 +377,12 @@ final class ProxyConnection: @unchecked Sendable {
 
     // MARK: Frames
 
-    func frameFromClient(_ frame: ByteBuffer) {
+    /// A whole request frame from the client; `forwarded` when its bytes already went upstream as they
+    /// arrived (cut-through), so only the bookkeeping and the capture are left.
+    func frameFromClient(_ frame: ByteBuffer, forwarded: Bool = false) {
         if machine.clientFrame(frame) == .saslToken {
             saslToken(frame, fromClient: true)
-            if let upstreamChannel { write(frame, to: upstreamChannel) }
+            if !forwarded, let upstreamChannel { write(frame, to: upstreamChannel) }
             return
         }
         let time = server.now()
@@ -416,7 +418,7 @@ final class ProxyConnection: @unchecked Sendable {
                 kind: .malformedFrame, connectionId: id,
                 message: "request frame of \(frame.readableBytes) bytes is too short for a header; forwarded anyway")
         }
-        if let upstreamChannel { write(frame, to: upstreamChannel) }
+        if !forwarded, let upstreamChannel { write(frame, to: upstreamChannel) }
     }
 
     /// A whole response frame from the broker; `forwarded` when its bytes already went to the client
@@ -431,6 +433,38 @@ final class ProxyConnection: @unchecked Sendable {
     }
 
     // MARK: Cut-through
+
+    /// Whether the request whose first bytes just arrived may be sent upstream as it arrives. Nothing
+    /// on the request side changes what the broker gets: redaction changes only the captured copy,
+    /// and faults only observe requests; both get the whole frame at the end (`frameFromClient`). The
+    /// exceptions: the raw tokens of the legacy SASL flow (no Kafka header; the state machine judges
+    /// each whole), SaslHandshake (it moves the state machine), and a connection without its
+    /// upstream side (closing).
+    func mayCutThroughRequest(apiKey: Int16) -> Bool {
+        !closing && !machine.inSaslTokenExchange && apiKey != 17 && upstreamChannel != nil
+    }
+
+    func startStreamedRequest(size: Int32, first: ByteBuffer) {
+        guard let upstreamChannel else { return }
+        var header = upstreamChannel.allocator.buffer(capacity: 4)
+        header.writeInteger(size, endianness: .big)
+        upstreamChannel.write(header, promise: nil)
+        upstreamChannel.write(first, promise: nil)
+    }
+
+    func forwardStreamedRequest(_ part: ByteBuffer) {
+        upstreamChannel?.write(part, promise: nil)
+    }
+
+    /// The client connection ended while a streamed request was incomplete: the broker got part of it
+    /// (and loses its connection right after, with the client's).
+    func streamedRequestCut(received: Int, missing: Int) {
+        let who = closing ? "the connection was closed" : "the client closed the connection"
+        recordEvent(
+            kind: .malformedFrame, connectionId: id,
+            message: "\(who) in the middle of a request: \(received) bytes were forwarded, \(missing) never came",
+            attributes: [.init("side", "client"), .init("receivedBytes", String(received)), .init("missingBytes", String(missing))])
+    }
 
     /// Whether the response with this correlation id, whose first bytes just arrived, may be sent on
     /// as it arrives: it is the next one expected, nothing is held back before it, and no filter that

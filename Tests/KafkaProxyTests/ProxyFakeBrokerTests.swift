@@ -220,6 +220,106 @@ import Testing
         await proxy.stop()
     }
 
+    /// A raw request frame (size prefix included): header v1 (API key, version, correlation id,
+    /// client id "test"), then `body`, then filler up to `bytes` of payload.
+    static func rawRequest(apiKey: Int16, version: Int16, correlationId: Int32, body: [UInt8], bytes: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        withUnsafeBytes(of: Int32(bytes).bigEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: apiKey.bigEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: version.bigEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: correlationId.bigEndian) { out.append(contentsOf: $0) }
+        out += [0, 4] + Array("test".utf8) + body
+        out += (0..<(bytes + 4 - out.count)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+        return out
+    }
+
+    /// A large request is forwarded as it arrives (cut-through), like a large response: the broker
+    /// reads the first part of a 1 MB Produce while the client still holds the rest back, and the
+    /// frame's declared size is held of the buffer budget meanwhile. The capture still gets each
+    /// request whole, in order, and the requests around it are framed as usual. A large
+    /// SaslAuthenticate is streamed too: the broker gets its bytes unchanged, the capture a redacted
+    /// copy (redaction needs the whole frame, and gets it at the end).
+    @Test func largeRequestsReachTheBrokerAsTheyArrive() async throws {
+        let broker = try RawKafkaListener()
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
+        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let upstream = try broker.accept()
+
+        // Produce v3: transactional id null, acks 1, timeout, then filler.
+        let produceHead: [UInt8] = [0xFF, 0xFF, 0, 1, 0, 0, 0x03, 0xE8]
+        let big = Self.rawRequest(apiKey: 0, version: 3, correlationId: 1, body: produceHead, bytes: 1_000_000)
+        let small = Self.rawRequest(apiKey: 0, version: 3, correlationId: 2, body: produceHead, bytes: 100)
+        let bigAtOnce = Self.rawRequest(apiKey: 0, version: 3, correlationId: 3, body: produceHead, bytes: 200_000)
+
+        // 1. The first 100 KB of a 1 MB request reach the broker before the client sends the rest.
+        try client.sendRaw(Array(big[..<100_000]))
+        let head = try #require(try upstream.readExactly(100_000))
+        #expect(head == Array(big[..<100_000]))
+        #expect(proxy.budget.reserved == big.count, "a streamed request holds its declared size (for the capture's copy)")
+        try client.sendRaw(Array(big[100_000...]) + small + bigAtOnce)
+        let rest = try #require(try upstream.readExactly(big.count - 100_000))
+        #expect(rest == Array(big[100_000...]))
+        // 2. What follows is framed as usual.
+        #expect(try upstream.readFrame().map { Array($0.readableBytesView) } == Array(small[4...]))
+        #expect(try upstream.readFrame().map { Array($0.readableBytesView) } == Array(bigAtOnce[4...]))
+        // 3. The capture holds each request whole, in order; the budget is back.
+        #expect(await sink.waitUntil { $0.frames.filter { $0.direction == .request }.count == 3 })
+        let requests = sink.frames.filter { $0.direction == .request }.map { Array($0.payload.readableBytesView) }
+        #expect(requests == [Array(big[4...]), Array(small[4...]), Array(bigAtOnce[4...])])
+        #expect(proxy.budget.reserved == 0)
+        // 4. The broker answers; the answers match the streamed request like any other.
+        for c in Int32(1)...3 {
+            var r: [UInt8] = []
+            withUnsafeBytes(of: Int32(8).bigEndian) { r.append(contentsOf: $0) }
+            withUnsafeBytes(of: c.bigEndian) { r.append(contentsOf: $0) }
+            try upstream.sendRaw(r + [0, 0, 0, 0])
+            #expect(try client.readFrame().flatMap(KafkaFrameCodec.responseCorrelationId) == c)
+        }
+        #expect(await sink.waitUntil { _ in proxy.statistics.snapshot.latency[0]?.count == 3 })
+        #expect(!sink.events.contains { $0.kind == "unmatched-response" || $0.kind == "response-order" })
+
+        // 5. A large SaslAuthenticate streams too; only the capture's copy is redacted.
+        var auth = SaslAuthenticateRequest()
+        auth.authBytes = ByteBuffer(bytes: [UInt8](repeating: 0x73, count: 300_000))
+        var header = RequestHeader()
+        header.requestApiKey = 36
+        header.requestApiVersion = 1
+        header.correlationId = 4
+        header.clientId = "test"
+        let authPayload = Array(KafkaFrameCodec.encodeRequest(header: header, body: auth).readableBytesView)
+        let authFrame = withUnsafeBytes(of: Int32(authPayload.count).bigEndian) { Array($0) } + authPayload
+        try client.sendRaw(Array(authFrame[..<50_000]))
+        #expect(try upstream.readExactly(50_000) == Array(authFrame[..<50_000]))
+        try client.sendRaw(Array(authFrame[50_000...]))
+        #expect(try upstream.readExactly(authFrame.count - 50_000) == Array(authFrame[50_000...]))
+        #expect(await sink.waitUntil { $0.frames.filter { $0.direction == .request }.count == 4 })
+        let captured = try #require(sink.frames.last { $0.direction == .request })
+        #expect(captured.flags.contains(.redacted))
+        #expect(captured.payload.readableBytes < 1000, "the credential reached the capture")
+        #expect(captured.wireLength == UInt32(authPayload.count))
+        await proxy.stop()
+    }
+
+    /// The client closes in the middle of a streamed request: the broker got part of it, loses its
+    /// connection too, and the capture says what happened.
+    @Test func clientClosingMidStreamIsRecorded() async throws {
+        let broker = try RawKafkaListener()
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
+        var client: RawKafkaClient? = try RawKafkaClient(port: proxy.bootstrapPort)
+        let upstream = try broker.accept()
+        let partial = Array(Self.rawRequest(apiKey: 0, version: 3, correlationId: 1, body: [], bytes: 500_000)[..<60_000])
+        try client?.sendRaw(partial)
+        #expect(try upstream.readExactly(partial.count) == partial)
+        client = nil
+        #expect(upstream.waitForClose())
+        #expect(await sink.waitUntil { $0.events.contains { $0.message.contains("in the middle of a request") } })
+        #expect(sink.closes.contains { $0.closedBy == .client })
+        #expect(await sink.waitUntil { _ in proxy.budget.reserved == 0 })
+        await proxy.stop()
+    }
+
     /// The broker dies in the middle of a streamed response: the client has part of it, and the
     /// capture says what happened.
     @Test func brokerClosingMidStreamIsRecorded() async throws {

@@ -58,6 +58,24 @@ import Testing
         await upstream.stop()
     }
 
+    /// A large request streamed upstream as it arrives (cut-through) is still held to the frame
+    /// timeout: a client that stops in the middle is closed, and its reservation goes back.
+    @Test func aStalledStreamedRequestIsClosedAfterTheFrameTimeout() async throws {
+        let upstream = try await broker()
+        let sink = MemoryCaptureSink()
+        let proxy = try await start(upstream, sink: sink, frameTimeoutMs: 300)
+        let slow = try RawKafkaClient(port: proxy.bootstrapPort)
+        try await Task.sleep(for: .milliseconds(100))  // the upstream connected: reads started
+        // Produce v3, 200 KB declared, 60 KB sent.
+        try slow.sendRaw(Self.sizePrefix(200_000) + [0, 0, 0, 3, 0, 0, 0, 1] + [UInt8](repeating: 1, count: 60_000))
+        #expect(await sink.waitUntil { _ in proxy.budget.reserved == 200_004 })
+        #expect(slow.waitForClose(), "the proxy kept a connection stalled in a streamed request")
+        #expect(sink.events.contains { $0.kind == "frame-timeout" })
+        #expect(await sink.waitUntil { _ in proxy.budget.reserved == 0 })
+        await proxy.stop()
+        await upstream.stop()
+    }
+
     @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
         let upstream = try await broker()
         let sink = MemoryCaptureSink()

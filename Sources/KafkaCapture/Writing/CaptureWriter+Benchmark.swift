@@ -5,11 +5,13 @@ extension CaptureWriter {
     /// it), closes it (including the final `fsync`) and returns the capture's size and the time taken.
     /// `vectoredMinPayload` as in `init` (nil: copy every payload into the write buffer).
     /// For `kafkatape bench`; not a test.
+    /// `beforeClose` runs once every record was handed to the operating system, before the final `fsync`.
     /// `distinctPayloadBytes`: spread the payloads over this many bytes of distinct buffers (as a
     /// proxy's payloads are, fresh from sockets, mostly out of the CPU caches) instead of one buffer.
     package static func benchmarkWrite(
         records: Int, payloadBytes: Int, path: String, vectoredMinPayload: Int? = CaptureWriter.defaultVectoredMinPayload,
-        distinctPayloadBytes: Int = 0
+        distinctPayloadBytes: Int = 0, storage: any CaptureStorage = FileCaptureStorage(),
+        beforeClose: () -> Void = {}
     ) throws -> (bytes: Int, seconds: Double) {
         var payload = ByteBufferAllocator().buffer(capacity: payloadBytes)
         for i in 0..<payloadBytes { payload.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ 7)) }
@@ -21,13 +23,16 @@ extension CaptureWriter {
             listenAddress: "bench", upstreamAddress: "bench", hostname: "bench")
         let clock = ContinuousClock()
         let start = clock.now
-        let writer = try CaptureWriter(path: path, header: header, overwrite: true, vectoredMinPayload: vectoredMinPayload)
+        let writer = try CaptureWriter(
+            path: path, header: header, overwrite: true, storage: storage, vectoredMinPayload: vectoredMinPayload)
         for i in 0..<records {
             let frame = FrameRecord(
                 time: CaptureTimestamp(monotonicNs: UInt64(i) &* 1000, wallNs: Int64(i) &* 1000),
                 connectionId: UInt64(i % 16), direction: i % 2 == 0 ? .request : .response, payload: pool[i % pool.count])
             try writer.append(.frame(frame))
         }
+        try writer.flush()
+        beforeClose()
         try writer.close()
         let elapsed = start.duration(to: clock.now)
         return (Int(writer.bytesWritten), seconds(elapsed))
