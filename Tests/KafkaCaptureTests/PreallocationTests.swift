@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import KafkaCapture
+@testable import KafkaTapeTestSupport
 
 /// Segments allocate their blocks ahead of the writes (`FileCaptureStorage.preallocate`) without it
 /// showing: while the capture is written its size is what was written (a reader of the live file sees

@@ -243,7 +243,7 @@ import Testing
         let broker = try RawKafkaListener()
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
-        let client = try RawKafkaClient(port: proxy.bootstrapPort)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         let upstream = try broker.accept()
 
         // Produce v3: transactional id null, acks 1, timeout, then filler.
@@ -307,7 +307,7 @@ import Testing
         let broker = try RawKafkaListener()
         let sink = MemoryCaptureSink()
         let proxy = try await startProxy(upstream: broker.port, sink: sink, maxFrameBytes: 4 << 20)
-        var client: RawKafkaClient? = try RawKafkaClient(port: proxy.bootstrapPort)
+        var client: RawKafkaSocket? = try RawKafkaSocket(port: proxy.bootstrapPort)
         let upstream = try broker.accept()
         let partial = Array(Self.rawRequest(apiKey: 0, version: 3, correlationId: 1, body: [], bytes: 500_000)[..<60_000])
         try client?.sendRaw(partial)

@@ -64,7 +64,7 @@ import Testing
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
         let proxy = try await start(upstream, sink: sink, frameTimeoutMs: 300)
-        let slow = try RawKafkaClient(port: proxy.bootstrapPort)
+        let slow = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(100))  // the upstream connected: reads started
         // Produce v3, 200 KB declared, 60 KB sent.
         try slow.sendRaw(Self.sizePrefix(200_000) + [0, 0, 0, 3, 0, 0, 0, 1] + [UInt8](repeating: 1, count: 60_000))
