@@ -72,37 +72,55 @@ extension KafkaTape {
             }
             let captureA = try Self.load(a)
             let captureB = try Self.load(b)
-            let report: DiffReport
-            do {
-                report = try CaptureDiff(rules: .standard(ignoring: patterns, strict: strict)).compare(captureA, captureB)
-            } catch {
-                throw UsageError(error.description)
-            }
-            if json {
-                print(report.json())
-            } else {
-                print(report.text(verbose: verbose))
-            }
-            if let junit {
-                try writeOutputFile(junit, option: "--junit", contents: Data(report.junitXML().utf8), overwrite: overwrite)
-            }
-            if let html {
-                // The page carries every exchange of both captures, so it reads them whole.
-                let sessionA: RecordedSession
-                let sessionB: RecordedSession
+            let differ = CaptureDiff(rules: .standard(ignoring: patterns, strict: strict))
+            let equivalent: Bool
+            if json || junit != nil || html != nil {
+                // These outputs are whole documents built from the whole report.
+                let report: DiffReport
                 do {
-                    sessionA = try RecordedSession.read(path: a)
-                    sessionB = try RecordedSession.read(path: b)
+                    report = try differ.compare(captureA, captureB)
                 } catch {
                     throw UsageError(error.description)
                 }
-                let page = DiffPage.html(report, a: sessionA, b: sessionB)
-                try writeOutputFile(html, option: "--html", contents: Data(page.utf8), overwrite: overwrite)
+                print(json ? report.json() : report.text(verbose: verbose))
+                if let junit {
+                    try writeOutputFile(junit, option: "--junit", contents: Data(report.junitXML().utf8), overwrite: overwrite)
+                }
+                if let html {
+                    // The page carries every exchange of both captures, so it reads them whole.
+                    let sessionA: RecordedSession
+                    let sessionB: RecordedSession
+                    do {
+                        sessionA = try RecordedSession.read(path: a)
+                        sessionB = try RecordedSession.read(path: b)
+                    } catch {
+                        throw UsageError(error.description)
+                    }
+                    let page = DiffPage.html(report, a: sessionA, b: sessionB)
+                    try writeOutputFile(html, option: "--html", contents: Data(page.utf8), overwrite: overwrite)
+                }
+                equivalent = report.isEquivalent
+            } else {
+                // The text report is printed as the comparison goes and nothing of it is kept, so
+                // memory does not grow with the number of exchanges.
+                for w in captureA.warnings { print("warning: A: \(w)") }
+                for w in captureB.warnings { print("warning: B: \(w)") }
+                var writer = DiffReport.TextWriter(verbose: verbose)
+                let counts: DiffReport.Counts
+                do {
+                    counts = try differ.compare(captureA, captureB) { event in
+                        for line in writer.lines(for: event) { print(line) }
+                    }
+                } catch {
+                    throw UsageError(error.description)
+                }
+                print(DiffReport.summaryLine(counts, rules: differ.rules))
+                equivalent = counts.isEquivalent
             }
             for capture in [captureA, captureB] where capture.corruptSpanCount > 0 {
                 throw UsageError("\(capture.path): damaged: \(capture.corruptSpanCount) corrupt spans skipped; the comparison used every intact record")
             }
-            if !report.isEquivalent { throw FindingsExit() }
+            if !equivalent { throw FindingsExit() }
         }
 
         /// Indexes a capture in one pass; its frames are read back pair by pair as the comparison goes,

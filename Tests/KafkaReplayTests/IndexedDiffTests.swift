@@ -35,6 +35,18 @@ import Testing
         try CaptureDiff(rules: rules).compare(try IndexedCapture(path: a), try IndexedCapture(path: b))
     }
 
+    /// The text report as `diff` prints it without --json/--junit/--html: written event by event,
+    /// nothing kept.
+    func streamed(_ a: String, _ b: String, rules: NormalizationRules = .standard(), verbose: Bool) throws -> (String, DiffReport.Counts) {
+        let ca = try IndexedCapture(path: a)
+        let cb = try IndexedCapture(path: b)
+        var lines = ca.warnings.map { "warning: A: \($0)" } + cb.warnings.map { "warning: B: \($0)" }
+        var writer = DiffReport.TextWriter(verbose: verbose)
+        let counts = try CaptureDiff(rules: rules).compare(ca, cb) { lines += writer.lines(for: $0) }
+        lines.append(DiffReport.summaryLine(counts, rules: rules))
+        return (lines.joined(separator: "\n"), counts)
+    }
+
     @Test func sameReportAsInMemoryOnTheBundledCaptures() throws {
         let dir = Self.root.appendingPathComponent("captures").path
         let captures = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
@@ -55,6 +67,12 @@ import Testing
                 let got = try indexed(a, b, rules: rules)
                 #expect(got.json() == expected.json(), "\(a) vs \(b)")
                 #expect(got.text(verbose: true) == expected.text(verbose: true), "\(a) vs \(b)")
+                for verbose in [false, true] {
+                    let (text, counts) = try streamed(a, b, rules: rules, verbose: verbose)
+                    #expect(text == expected.text(verbose: verbose), "\(a) vs \(b)")
+                    #expect(counts.isEquivalent == expected.isEquivalent)
+                    #expect(counts.compared == expected.comparedCount && counts.differing == expected.differingCount)
+                }
                 if !expected.isEquivalent { differing += 1 }
             }
         }
@@ -104,8 +122,12 @@ import Testing
             let got = try indexed(x, y)
             #expect(got.json() == expected.json())
             #expect(got.text(verbose: true) == expected.text(verbose: true))
+            for verbose in [false, true] {
+                #expect(try streamed(x, y, verbose: verbose).0 == expected.text(verbose: verbose))
+            }
         }
         #expect(try !indexed(a, b).isEquivalent)
+        #expect(try streamed(a, b, verbose: false).1.unpairedConnections == 0)
     }
 
     @Test func aCaptureThatChangesAfterIndexingIsAnErrorNotAWrongAnswer() throws {

@@ -33,33 +33,58 @@ public struct CaptureDiff: Sendable {
         try compareInputs(a, b, pathA: a.path, pathB: b.path)
     }
 
+    /// Compares two captures on disk and hands each result to `output` as soon as it is known,
+    /// keeping none of them: memory is the two indexes and one frame pair, however many exchanges the
+    /// captures hold. Returns the counts the summary needs.
+    public func compare(
+        _ a: IndexedCapture, _ b: IndexedCapture, into output: (DiffReport.Event) -> Void
+    ) throws(CaptureError) -> DiffReport.Counts {
+        try walk(a, b, into: output)
+    }
+
     func compareInputs<A: DiffInput, B: DiffInput>(_ a: A, _ b: B, pathA: String, pathB: String) throws(CaptureError) -> DiffReport {
+        var results: [DiffReport.ConnectionResult] = []
+        try walk(a, b) { event in
+            switch event {
+            case .connection(let ca, let cb):
+                results.append(DiffReport.ConnectionResult(a: ca, b: cb, exchanges: []))
+            case .exchange(let e):
+                results[results.count - 1].exchanges.append(e)
+            }
+        }
+        return DiffReport(
+            pathA: pathA, pathB: pathB, connections: results, rules: rules,
+            warnings: a.warnings.map { "A: \($0)" } + b.warnings.map { "B: \($0)" })
+    }
+
+    /// The comparison itself: pairs of connections in order, each followed by its aligned exchanges.
+    func walk<A: DiffInput, B: DiffInput>(
+        _ a: A, _ b: B, into output: (DiffReport.Event) -> Void
+    ) throws(CaptureError) -> DiffReport.Counts {
         // Each side renames its identifiers in the order the comparison walks them (aligned pairs).
         let normA = MessageNormalizer(rules: rules, topicNames: a.topicNames, renamer: IdentifierRenamer())
         let normB = MessageNormalizer(rules: rules, topicNames: b.topicNames, renamer: IdentifierRenamer())
         let connectionsA = a.diffConnections
         let connectionsB = b.diffConnections
-        var results: [DiffReport.ConnectionResult] = []
+        var counts = DiffReport.Counts()
         let pairs = ExchangeAligner.pairConnections(
             connectionsA.map { ($0.nodeId, $0.keys) }, connectionsB.map { ($0.nodeId, $0.keys) })
         for (ia, ib) in pairs {
             let ca = ia.map { connectionsA[$0] }
             let cb = ib.map { connectionsB[$0] }
-            var exchanges: [DiffReport.ExchangeResult] = []
+            if ca == nil || cb == nil { counts.unpairedConnections += 1 }
+            output(.connection(a: ca.map { ($0.id, $0.nodeDescription) }, b: cb.map { ($0.id, $0.nodeDescription) }))
             for (ja, jb) in ExchangeAligner.alignRequests(keys: ca?.keys ?? [], cb?.keys ?? []) {
                 var xa: ComparableExchange?
                 var xb: ComparableExchange?
                 if let ia, let ja { xa = ComparableExchange(try a.exchange(connection: ia, index: ja), normalizer: normA) }
                 if let ib, let jb { xb = ComparableExchange(try b.exchange(connection: ib, index: jb), normalizer: normB) }
-                exchanges.append(compareExchange(xa, ja, xb, jb))
+                let result = compareExchange(xa, ja, xb, jb)
+                counts.add(result)
+                output(.exchange(result))
             }
-            results.append(
-                DiffReport.ConnectionResult(
-                    a: ca.map { ($0.id, $0.nodeDescription) }, b: cb.map { ($0.id, $0.nodeDescription) }, exchanges: exchanges))
         }
-        return DiffReport(
-            pathA: pathA, pathB: pathB, connections: results, rules: rules,
-            warnings: a.warnings.map { "A: \($0)" } + b.warnings.map { "B: \($0)" })
+        return counts
     }
 
     func compareExchange(_ xa: ComparableExchange?, _ ia: Int?, _ xb: ComparableExchange?, _ ib: Int?) -> DiffReport.ExchangeResult {

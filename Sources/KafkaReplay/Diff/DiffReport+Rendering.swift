@@ -19,21 +19,49 @@ extension DiffReport {
     /// The report for people: only what differs, per exchange the path, value in A, value in B;
     /// then a summary line.
     public func text(verbose: Bool = false) -> String {
-        var lines: [String] = []
-        for w in warnings { lines.append("warning: \(w)") }
+        var lines: [String] = warnings.map { "warning: \($0)" }
+        var writer = TextWriter(verbose: verbose)
         for c in connections {
-            let header: String
-            switch (c.a, c.b) {
-            case (let a?, let b?): header = "A conn \(a.id) (\(a.role)) ~ B conn \(b.id) (\(b.role))"
-            case (let a?, nil): header = "A conn \(a.id) (\(a.role)): connection only in A"
-            case (nil, let b?): header = "B conn \(b.id) (\(b.role)): connection only in B"
-            case (nil, nil): continue
-            }
-            let shown = c.exchanges.filter { verbose || $0.status != .same }
-            guard c.a == nil || c.b == nil || !shown.isEmpty else { continue }
-            lines.append(header)
-            for e in shown {
-                let where_ = "A \(Self.refText(e.a)) | B \(Self.refText(e.b))"
+            lines += writer.lines(for: .connection(a: c.a, b: c.b))
+            for e in c.exchanges { lines += writer.lines(for: .exchange(e)) }
+        }
+        lines.append(Self.summaryLine(counts, rules: rules))
+        return lines.joined(separator: "\n")
+    }
+
+    /// The text report written as the comparison goes (`CaptureDiff.compare(_:_:into:)`): the same
+    /// lines `text(verbose:)` prints, one event at a time. A pair of connections gets its header line
+    /// only once it has something to show (or when one side is missing).
+    public struct TextWriter {
+        let verbose: Bool
+        private var pendingHeader: String?
+
+        /// A writer; `verbose` also lists equivalent exchanges and notes.
+        public init(verbose: Bool) {
+            self.verbose = verbose
+        }
+
+        /// The lines one event adds (often none).
+        public mutating func lines(for event: Event) -> [String] {
+            switch event {
+            case .connection(let a, let b):
+                pendingHeader = nil
+                switch (a, b) {
+                case (let a?, let b?):
+                    pendingHeader = "A conn \(a.id) (\(a.role)) ~ B conn \(b.id) (\(b.role))"
+                    return []
+                case (let a?, nil): return ["A conn \(a.id) (\(a.role)): connection only in A"]
+                case (nil, let b?): return ["B conn \(b.id) (\(b.role)): connection only in B"]
+                case (nil, nil): return []
+                }
+            case .exchange(let e):
+                guard verbose || e.status != .same else { return [] }
+                var lines: [String] = []
+                if let header = pendingHeader {
+                    lines.append(header)
+                    pendingHeader = nil
+                }
+                let where_ = "A \(DiffReport.refText(e.a)) | B \(DiffReport.refText(e.b))"
                 switch e.status {
                 case .same:
                     lines.append("  \(e.apiName) v\(e.apiVersion): same  [\(where_)]")
@@ -47,25 +75,37 @@ extension DiffReport {
                         ? "response differs" : e.responseDifferences.isEmpty ? "request differs" : "request and response differ"
                     lines.append("  \(e.apiName) v\(e.apiVersion): \(what)  [\(where_)]")
                     for d in e.requestDifferences {
-                        lines.append("    request  \(d.path): A \(Self.valueText(d.a))  B \(Self.valueText(d.b))")
+                        lines.append("    request  \(d.path): A \(DiffReport.valueText(d.a))  B \(DiffReport.valueText(d.b))")
                     }
                     for d in e.responseDifferences {
-                        lines.append("    response \(d.path): A \(Self.valueText(d.a))  B \(Self.valueText(d.b))")
+                        lines.append("    response \(d.path): A \(DiffReport.valueText(d.a))  B \(DiffReport.valueText(d.b))")
                     }
                 }
                 for n in e.notes where verbose { lines.append("    note: \(n)") }
+                return lines
             }
         }
-        lines.append(summaryLine)
-        return lines.joined(separator: "\n")
     }
 
-    /// One line: equivalent or not, exchanges compared, how many differ or are on one side only, the rules used.
-    public var summaryLine: String {
-        let verdict = isEquivalent ? "equivalent" : "NOT equivalent"
-        var s = "\(verdict): \(comparedCount) exchanges compared, \(differingCount) differ"
-        s += ", \(onlyInACount) only in A, \(onlyInBCount) only in B"
-        if unpairedConnections > 0 { s += ", \(unpairedConnections) unpaired connection(s)" }
+    /// The figures of this report.
+    public var counts: Counts {
+        var c = Counts()
+        for connection in connections {
+            if connection.a == nil || connection.b == nil { c.unpairedConnections += 1 }
+            for e in connection.exchanges { c.add(e) }
+        }
+        return c
+    }
+
+    /// The last line of the text report.
+    public var summaryLine: String { Self.summaryLine(counts, rules: rules) }
+
+    /// The summary line for `counts` under `rules`.
+    public static func summaryLine(_ counts: Counts, rules: NormalizationRules) -> String {
+        let verdict = counts.isEquivalent ? "equivalent" : "NOT equivalent"
+        var s = "\(verdict): \(counts.compared) exchanges compared, \(counts.differing) differ"
+        s += ", \(counts.onlyInA) only in A, \(counts.onlyInB) only in B"
+        if counts.unpairedConnections > 0 { s += ", \(counts.unpairedConnections) unpaired connection(s)" }
         s += " (\(rules.rules.count) noise rule(s))"
         return s
     }

@@ -64,6 +64,46 @@ public struct DiffReport: Sendable {
     }
 
     /// Capture A's path, as given.
+    /// What a streaming comparison hands out, in report order: each pair of connections, then its
+    /// exchanges.
+    public enum Event {
+        /// A pair of connections starts (nil: the connection exists on one side only).
+        case connection(a: (id: UInt64, role: String)?, b: (id: UInt64, role: String)?)
+        /// One aligned exchange of the current pair.
+        case exchange(ExchangeResult)
+    }
+
+    /// The figures of the summary line, counted as the comparison goes.
+    public struct Counts: Sendable {
+        /// Exchanges present on both sides.
+        public var compared = 0
+        /// Of those, the ones that differ.
+        public var differing = 0
+        /// Requests sent only in A.
+        public var onlyInA = 0
+        /// Requests sent only in B.
+        public var onlyInB = 0
+        /// Connections without a partner on the other side.
+        public var unpairedConnections = 0
+
+        /// Nothing counted yet.
+        public init() {}
+
+        /// Counts one exchange's result.
+        public mutating func add(_ e: ExchangeResult) {
+            if e.a != nil && e.b != nil { compared += 1 }
+            switch e.status {
+            case .same: break
+            case .differs: differing += 1
+            case .onlyInA: onlyInA += 1
+            case .onlyInB: onlyInB += 1
+            }
+        }
+
+        /// Whether the captures are equivalent: no difference, no one-sided request or connection.
+        public var isEquivalent: Bool { differing == 0 && onlyInA == 0 && onlyInB == 0 && unpairedConnections == 0 }
+    }
+
     public var pathA: String
     /// Capture B's path, as given.
     public var pathB: String
