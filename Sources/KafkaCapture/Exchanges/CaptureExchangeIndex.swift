@@ -122,12 +122,8 @@ public struct CaptureExchangeIndex: Sendable {
                     byId[connection]?.entries[index].complete(
                         response: answered, missing: e.missingResponse, outOfOrder: e.responseOutOfOrder)
                     if answered != nil, let payload { onResponse(e.apiKey, e.apiVersion, payload) }
-                case .unmatchedResponse(let u):
-                    warnings.append(
-                        "connection \(u.connectionId): response \(u.correlationId.map(String.init) ?? "?") matches no request")
-                case .unparsableRequest(let f):
-                    warnings.append(
-                        "connection \(f.connectionId): request frame of \(f.payload.readableBytes) bytes has no header")
+                case .unmatchedResponse, .unparsableRequest:
+                    if let warning = event.warning { warnings.append(warning) }
                 }
             }
         }

@@ -107,3 +107,18 @@ public enum ExchangeEvent: Hashable, Sendable {
     /// redaction that did not keep the header).
     case unparsableRequest(FrameRecord)
 }
+
+extension ExchangeEvent {
+    /// One line for a capture reader's warnings when the event is not an exchange: a response that
+    /// matches no request, a request frame without a header; nil for an exchange.
+    public var warning: String? {
+        switch self {
+        case .exchange:
+            return nil
+        case .unmatchedResponse(let u):
+            return "connection \(u.connectionId): response \(u.correlationId.map(String.init) ?? "?") matches no request"
+        case .unparsableRequest(let f):
+            return "connection \(f.connectionId): request frame of \(f.payload.readableBytes) bytes has no header"
+        }
+    }
+}

@@ -35,12 +35,8 @@ public struct RecordedSession: Sendable {
                 switch event {
                 case .exchange(let e):
                     byId[e.connectionId, default: RecordedConnection(id: e.connectionId)].exchanges.append(Self.owned(e))
-                case .unmatchedResponse(let u):
-                    warnings.append(
-                        "connection \(u.connectionId): response \(u.correlationId.map(String.init) ?? "?") matches no request")
-                case .unparsableRequest(let f):
-                    warnings.append(
-                        "connection \(f.connectionId): request frame of \(f.payload.readableBytes) bytes has no header")
+                case .unmatchedResponse, .unparsableRequest:
+                    if let warning = event.warning { warnings.append(warning) }
                 }
             }
         }
