@@ -63,7 +63,9 @@ import Testing
     @Test func aStalledStreamedRequestIsClosedAfterTheFrameTimeout() async throws {
         let upstream = try await broker()
         let sink = MemoryCaptureSink()
-        let proxy = try await start(upstream, sink: sink, frameTimeoutMs: 300)
+        // Long enough for the test to see the reservation before the timeout gives it back, on a
+        // loaded machine too (at 300 ms a CI run once missed it).
+        let proxy = try await start(upstream, sink: sink, frameTimeoutMs: 2_000)
         let slow = try RawKafkaSocket(port: proxy.bootstrapPort)
         try await Task.sleep(for: .milliseconds(100))  // the upstream connected: reads started
         // Produce v3, 200 KB declared, 60 KB sent.
