@@ -63,7 +63,6 @@ public struct DiffReport: Sendable {
         public var hasDifferences: Bool { a == nil || b == nil || exchanges.contains { $0.status != .same } }
     }
 
-    /// Capture A's path, as given.
     /// What a streaming comparison hands out, in report order: each pair of connections, then its
     /// exchanges.
     public enum Event {
@@ -104,6 +103,7 @@ public struct DiffReport: Sendable {
         public var isEquivalent: Bool { differing == 0 && onlyInA == 0 && onlyInB == 0 && unpairedConnections == 0 }
     }
 
+    /// Capture A's path, as given.
     public var pathA: String
     /// Capture B's path, as given.
     public var pathB: String
