@@ -14,7 +14,7 @@ public final class BufferBudget: Sendable {
 
     /// The limit; 0 means none.
     public let limit: Int
-    private let used = NIOLockedValueBox(0)
+    private let used = NIOLockedValueBox((now: 0, peak: 0))
 
     /// A budget of `limit` bytes shared by every connection of one proxy (0: unlimited).
     public init(limit: Int) {
@@ -22,13 +22,18 @@ public final class BufferBudget: Sendable {
     }
 
     /// Bytes reserved now.
-    public var reserved: Int { used.withLockedValue { $0 } }
+    public var reserved: Int { used.withLockedValue { $0.now } }
+
+    /// The most bytes reserved at any one time so far: what a slow observer (a test on a loaded
+    /// machine, a metrics scrape) would otherwise miss between two looks.
+    public var peak: Int { used.withLockedValue { $0.peak } }
 
     /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
     public func reserve(_ bytes: Int) -> Bool {
         used.withLockedValue { used in
-            if limit > 0, bytes > limit - used { return false }
-            used += bytes
+            if limit > 0, bytes > limit - used.now { return false }
+            used.now += bytes
+            used.peak = max(used.peak, used.now)
             return true
         }
     }
@@ -36,6 +41,6 @@ public final class BufferBudget: Sendable {
     /// Gives back what `reserve` took.
     public func release(_ bytes: Int) {
         guard bytes > 0 else { return }
-        used.withLockedValue { $0 = max(0, $0 - bytes) }
+        used.withLockedValue { $0.now = max(0, $0.now - bytes) }
     }
 }

@@ -70,9 +70,12 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))  // the upstream connected: reads started
         // Produce v3, 200 KB declared, 60 KB sent.
         try slow.sendRaw(Self.sizePrefix(200_000) + [0, 0, 0, 3, 0, 0, 0, 1] + [UInt8](repeating: 1, count: 60_000))
-        #expect(await sink.waitUntil { _ in proxy.budget.reserved == 200_004 })
         #expect(slow.waitForClose(), "the proxy kept a connection stalled in a streamed request")
         #expect(sink.events.contains { $0.kind == "frame-timeout" })
+        // The declared size was held while the request was stalled (the peak: with the whole suite
+        // running, this task can be kept off the CPU for longer than the reservation lasts), and is
+        // given back.
+        #expect(proxy.budget.peak == 200_004)
         #expect(await sink.waitUntil { _ in proxy.budget.reserved == 0 })
         await proxy.stop()
         await upstream.stop()
