@@ -126,6 +126,13 @@ public final class ProxyStatistics: Sendable {
             sums[i] += seconds
         }
 
+        mutating func reset() {
+            for i in counts.indices {
+                counts[i] = 0
+                sums[i] = 0
+            }
+        }
+
         mutating func add(_ other: LatencyTally) {
             for i in counts.indices {
                 counts[i] += other.counts[i]
@@ -143,6 +150,22 @@ public final class ProxyStatistics: Sendable {
         var bytesFromBrokers = 0
 
         var isEmpty: Bool { bytesFromClients == 0 && bytesFromBrokers == 0 }
+
+        /// Every count back to zero; the keys stay (zeros add nothing where they are added).
+        mutating func reset() {
+            var t = traffic.startIndex
+            while t != traffic.endIndex {
+                traffic.values[t] = Traffic()
+                traffic.formIndex(after: &t)
+            }
+            var l = latency.startIndex
+            while l != latency.endIndex {
+                latency.values[l].reset()
+                latency.formIndex(after: &l)
+            }
+            bytesFromClients = 0
+            bytesFromBrokers = 0
+        }
 
         mutating func request(apiKey: Int16, apiVersion: Int16, bytes: Int) {
             bytesFromClients += bytes + 4
@@ -206,12 +229,13 @@ public final class ProxyStatistics: Sendable {
     /// Adds a connection's tally (one lock for however many frames it counted) and empties it.
     func add(_ tally: inout Tally) {
         guard !tally.isEmpty else { return }
-        let t = tally
-        tally = Tally()
         state.withLockedValue {
-            $0.snapshot.add(t)
-            if publishesMetrics { $0.unpublished.tally.add(t) }
+            $0.snapshot.add(tally)
+            if publishesMetrics { $0.unpublished.tally.add(tally) }
         }
+        // Zeroed in place, keeping its dictionaries and arrays: a fresh `Tally()` would allocate
+        // them again on the next frame, on every read batch.
+        tally.reset()
     }
 
     // Once per connection or per rare event: straight here.
