@@ -44,7 +44,7 @@ enum Main {
                 try command.run()
             }
         } catch let error as UsageError {
-            FileHandle.standardError.write(Data("kafkatape: \(error.description)\n".utf8))
+            writeToStandardError("kafkatape: \(error.description)\n")
             exit(2)
         } catch is FindingsExit {
             exit(1)
@@ -61,12 +61,12 @@ enum Main {
                 let command = invokedCommandPath()
                 let message = KafkaTape.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid arguments"
                 let prefix = command.isEmpty ? "" : "\(command): "
-                FileHandle.standardError.write(Data("kafkatape: \(prefix)\(message)\n".utf8))
-                FileHandle.standardError.write(Data("kafkatape: see 'kafkatape \(command.isEmpty ? "" : command + " ")--help'\n".utf8))
+                writeToStandardError("kafkatape: \(prefix)\(message)\n")
+                writeToStandardError("kafkatape: see 'kafkatape \(command.isEmpty ? "" : command + " ")--help'\n")
                 exit(2)
             }
             let message = KafkaTape.fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if !message.isEmpty { writeToStandardError((message + "\n")) }
             // Argument parser's usage errors (EX_USAGE 64) and every other failure map to 2.
             exit(code.rawValue == 1 ? 1 : 2)
         }
@@ -83,4 +83,15 @@ func invokedCommandPath() -> String {
         current = next.configuration.subcommands
     }
     return names.joined(separator: " ")
+}
+
+/// Writes `text` to stderr with `write(2)`, retrying when a signal interrupts it and giving up quietly
+/// when stderr is closed or a broken pipe. `FileHandle.standardError.write` ends the process with a
+/// fatal error in both cases, which a diagnostic must never do.
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if n > 0 { bytes = bytes.dropFirst(n) } else if n < 0 && errno == EINTR { continue } else { return }
+    }
 }

@@ -161,12 +161,12 @@ extension KafkaTape {
                     line += String(format: "%.1f MB", mb)
                 }
                 line += String(format: ", %d frames, %.1f MB/s", p.frames, rate)
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+                writeToStandardError("\r\u{1B}[K\(line)")
             }
         }
     }
 }
 
 func clearProgressLine() {
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    writeToStandardError("\r\u{1B}[K")
 }

@@ -331,5 +331,5 @@ extension KafkaTape {
 }
 
 func stderr(_ line: String) {
-    FileHandle.standardError.write(Data("kafkatape: \(line)\n".utf8))
+    writeToStandardError("kafkatape: \(line)\n")
 }

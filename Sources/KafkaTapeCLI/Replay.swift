@@ -139,13 +139,12 @@ final class ProgressLine: @unchecked Sendable {
         guard now - last >= 0.1 || p.sent == p.total else { return }
         last = now
         shown = true
-        FileHandle.standardError.write(
-            Data("\rreplay: \(p.sent)/\(p.total) sent, \(p.received) answered, \(p.openConnections) connection(s) open\u{1B}[K".utf8))
+        writeToStandardError("\rreplay: \(p.sent)/\(p.total) sent, \(p.received) answered, \(p.openConnections) connection(s) open\u{1B}[K")
     }
 
     func clear() {
         lock.lock()
         defer { lock.unlock() }
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if shown { writeToStandardError("\r\u{1B}[K") }
     }
 }

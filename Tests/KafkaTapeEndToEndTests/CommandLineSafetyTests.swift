@@ -341,4 +341,12 @@ struct CommandLineSafetyTests {
         #expect(abs(Double(p99) - 198e6) <= 198e6 / 256, "p99 \(p99)")
         #expect(api["latencyMaxNs"] as? Int == 200_000_000)
     }
+
+    /// A closed stderr (`2>&-`, a daemon started without one) must not turn an error into a crash:
+    /// Foundation's `FileHandle.standardError.write` ends the process with SIGILL (132) when the write
+    /// fails, and every error message went through it.
+    @Test func anErrorWithStderrClosedStillExitsTwo() throws {
+        let r = try Harness.run("/bin/sh", ["-c", "\"$0\" dump /nonexistent/capture.ktape 2>&-; echo \"status $?\"", Harness.kafkatape])
+        #expect(r.stdout.contains("status 2"), "stdout: \(r.stdout) stderr: \(r.stderr)")
+    }
 }

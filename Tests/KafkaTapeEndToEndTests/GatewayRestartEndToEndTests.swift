@@ -35,7 +35,7 @@ struct GatewayRestartEndToEndTests {
         _ = try client.waitFor(#""phase": "restart-now""#, inStderr: false, timeout: 60)
         broker.stop()
         broker = try TestBroker(port: port, s3Endpoint: s3Endpoint)
-        client.stdinPipe.fileHandleForWriting.write(Data("restarted\n".utf8))
+        client.send("restarted")
         _ = try client.waitFor(#""phase": "after""#, inStderr: false, timeout: Double(afterSeconds) + 60)
         let status = client.stop(signal: SIGTERM, timeout: 30)
         #expect(status == 0, "client: \(client.collector.stderr.suffix(800))")

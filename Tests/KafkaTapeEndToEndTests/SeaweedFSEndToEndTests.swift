@@ -169,7 +169,7 @@ struct SeaweedFSEndToEndTests {
             _ = try client.waitFor(#""phase": "restart-now""#, inStderr: false, timeout: 90)
             if pauseSeconds > 0 { Thread.sleep(forTimeInterval: Double(pauseSeconds)) }
             if graceful { try gateway.restart() } else { try gateway.crash() }
-            client.stdinPipe.fileHandleForWriting.write(Data("restarted\n".utf8))
+            client.send("restarted")
             _ = try client.waitFor(#""phase": "after""#, inStderr: false, timeout: 60)
             #expect(client.stop(signal: SIGTERM, timeout: 30) == 0, "\(what): \(client.collector.stderr.suffix(500))")
             let lines = client.collector.stdout.split(separator: "\n")

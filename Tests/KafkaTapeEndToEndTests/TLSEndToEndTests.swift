@@ -39,7 +39,7 @@ struct TLSEndToEndTests {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = PipeReader.readToEnd(out.fileHandleForReading)
         p.waitUntilExit()
         #expect(outer.stop().status == 0)
         #expect(inner.stop().status == 0)

@@ -57,6 +57,18 @@ final class Daemon: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGINT) }
     }
 
+    /// Writes `line` and a newline to the child's stdin with `write(2)`: a signal (EINTR) is retried,
+    /// and a child that has gone (EPIPE) is the caller's to notice, where `FileHandle.write` would end
+    /// the test process.
+    func send(_ line: String) {
+        var bytes = Array((line + "\n").utf8)[...]
+        let fd = stdinPipe.fileHandleForWriting.fileDescriptor
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n > 0 { bytes = bytes.dropFirst(n) } else if n < 0 && errno == EINTR { continue } else { return }
+        }
+    }
+
     /// Waits for the exit (SIGKILL after `timeout`) and returns the exit status.
     @discardableResult
     func wait(timeout: TimeInterval = 20) async -> Int32 {

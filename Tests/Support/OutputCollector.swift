@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Drains stdout and stderr of a process on background threads, so a chatty child never blocks on a
 /// full pipe.
@@ -12,9 +15,7 @@ final class OutputCollector: @unchecked Sendable {
         for (handle, isOut) in [(stdout, true), (stderr, false)] {
             group.enter()
             DispatchQueue.global().async {
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
+                while let chunk = PipeReader.next(handle) {
                     self.lock.lock()
                     if isOut { self.out.append(chunk) } else { self.err.append(chunk) }
                     self.lock.unlock()
@@ -28,4 +29,28 @@ final class OutputCollector: @unchecked Sendable {
 
     var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
     var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+}
+
+/// Blocking reads from a pipe that survive signals. Foundation's `FileHandle.availableData` and
+/// `readDataToEndOfFile()` end the process with a fatal error when `read` returns EINTR, which happens
+/// whenever a signal (a child's SIGCHLD, for one) lands on the reading thread; a clean-clone CI run
+/// died that way. These retry instead.
+enum PipeReader {
+    /// The next chunk, or nil at end of file (or on an error other than EINTR).
+    static func next(_ handle: FileHandle) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if n > 0 { return Data(buffer[0..<n]) }
+            if n < 0 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Everything until end of file.
+    static func readToEnd(_ handle: FileHandle) -> Data {
+        var data = Data()
+        while let chunk = next(handle) { data.append(chunk) }
+        return data
+    }
 }

@@ -59,7 +59,7 @@ final class TestBroker: @unchecked Sendable {
     }
 
     private func command(_ c: String) throws {
-        daemon.stdinPipe.fileHandleForWriting.write(Data((c + "\n").utf8))
+        daemon.send(c)
         let p = try waitReady()
         guard p == port else { throw TestFailure("\(kind.rawValue) came back on port \(p), not \(port)") }
     }

@@ -21,7 +21,7 @@ final class LiveBroker {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let line = String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
+        let line = Self.firstLine(stdout.fileHandleForReading)
         guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
             throw KafkaTapeTestingError("tansu did not start: '\(line)'")
@@ -30,6 +30,18 @@ final class LiveBroker {
     }
 
     var bootstrap: String { "127.0.0.1:\(port)" }
+
+    /// The first line a pipe gives, read with `read(2)` so a signal arriving meanwhile (EINTR) is
+    /// retried; Foundation's `availableData` treats EINTR as a fatal error.
+    static func firstLine(_ handle: FileHandle) -> String {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while bytes.last != UInt8(ascii: "\n") {
+            let n = read(handle.fileDescriptor, &byte, 1)
+            if n == 1 { bytes.append(byte) } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     func stop() {
         try? stdin.fileHandleForWriting.close()
