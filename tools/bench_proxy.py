@@ -15,6 +15,7 @@ gets a second one that advertises it).
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -288,6 +289,8 @@ def main():
         report["idleConnections"] = {"count": args.idle_connections, "rssBeforeMB": before, "rssDuringMB": during,
                                      "rssAfterMB": after, "fds": fds}
     print(json.dumps(report))
+    # The run's captures (about 1 GB at the defaults) are not kept.
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

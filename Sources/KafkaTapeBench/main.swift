@@ -8,7 +8,7 @@ import NIOCore
 //
 //   kafkatape-bench codec     framing MB/s, FetchResponse (with record batches) decode MB/s, CRC-32C hw vs sw
 //   kafkatape-bench capture   capture write MB/s (1 KB frames)
-//   kafkatape-bench capture-cpu   CPU time per MB of capture written: copied or writev, preallocated or not
+//   kafkatape-bench capture-cpu   CPU time per MB of capture written: copied or writev, preallocated or not, dropped behind or not
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -149,18 +149,31 @@ func captureCPUBench(rounds: Int = 5) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kafkatape-bench-\(getpid())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let variants: [(String, Int?, Bool)] = [
-        ("copy", nil, false), ("copy + prealloc", nil, true), ("writev + prealloc", 1, true), ("writev", 1, false),
+    let variants: [(String, Int?, Bool, Bool)] = [
+        ("copy", nil, false, false), ("copy + prealloc", nil, true, false), ("writev + prealloc", 1, true, false),
+        ("writev", 1, false, false), ("copy+prealloc+drop", nil, true, true),
     ]
-    for (count, size) in [(131_072, 1024), (2048, 65_536), (128, 1 << 20)] {
-        let path = dir.appendingPathComponent("c-\(size).ktape").path
+    for (count, size, roundsHere, only) in [
+        (131_072, 1024, rounds, nil), (2048, 65_536, rounds, nil), (128, 1 << 20, rounds, nil),
+        // A long capture, where the page cache grows by what is written: the case drop-behind is for.
+        (524_288, 2048, 3, Set([1, 4])),
+    ] as [(Int, Int, Int, Set<Int>?)] {
+        // Each run writes a new file and the files stay until the group is done, as a capture that
+        // grows does: truncating one file over and over would hand its freed pages to the next run.
+        defer {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
         var write = [[Double]](repeating: [], count: variants.count)
         var total = [[Double]](repeating: [], count: variants.count)
         var mb = 0.0
-        for round in 0..<rounds {
+        for round in 0..<roundsHere {
             for k in 0..<variants.count {
                 let i = (k + round) % variants.count
-                let (_, vectored, prealloc) = variants[i]
+                if let only, !only.contains(i) { continue }
+                let path = dir.appendingPathComponent("c-\(size)-\(round)-\(i).ktape").path
+                let (_, vectored, prealloc, drop) = variants[i]
                 // The payloads are built (and their pages touched) outside the measured part.
                 let pool = (0..<max(1, min(count, (256 << 20) / size))).map { _ in
                     ByteBuffer(bytes: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
@@ -170,7 +183,7 @@ func captureCPUBench(rounds: Int = 5) throws {
                     listenAddress: "bench", upstreamAddress: "bench", hostname: "bench")
                 let start = processCPUSeconds()
                 let writer = try CaptureWriter(
-                    path: path, header: header, overwrite: true, storage: FileCaptureStorage(preallocate: prealloc),
+                    path: path, header: header, overwrite: true, storage: FileCaptureStorage(preallocate: prealloc, dropBehind: drop),
                     vectoredMinPayload: vectored)
                 for n in 0..<count {
                     let frame = FrameRecord(
@@ -188,12 +201,13 @@ func captureCPUBench(rounds: Int = 5) throws {
             }
         }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        for (i, v) in variants.enumerated() {
+        for (i, v) in variants.enumerated() where only?.contains(i) ?? true {
+            let base = only?.min() ?? 0
             print(
                 String(
-                    format: "%4d MB of %7d B frames, %@: %6.0f us CPU/MB to write(2), %6.0f us/MB with fsync (%.2fx / %.2fx of copy)",
-                    Int(mb), size, v.0.padding(toLength: 18, withPad: " ", startingAt: 0), median(write[i]), median(total[i]), median(write[i]) / median(write[0]),
-                    median(total[i]) / median(total[0])))
+                    format: "%4d MB of %7d B frames, %@: %6.0f us CPU/MB to write(2), %6.0f us/MB with fsync (%.2fx / %.2fx of the first)",
+                    Int(mb), size, v.0.padding(toLength: 18, withPad: " ", startingAt: 0), median(write[i]), median(total[i]),
+                    median(write[i]) / median(write[base]), median(total[i]) / median(total[base])))
         }
     }
 }

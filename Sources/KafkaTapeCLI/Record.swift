@@ -65,6 +65,9 @@ extension KafkaTape {
         @Option(help: "Start a new capture segment after this many bytes.")
         var rotateBytes: Int?
 
+        @Option(help: "Seconds the capture writer gathers frames before writing them to the file together (0: write each as it comes). A stop by signal or Ctrl-C writes everything; a SIGKILL loses about this much.")
+        var flushInterval: Double = FileCaptureSink.defaultFlushInterval
+
         @Option(name: .customLong("node-port"), help: "Proxy port for an upstream node, NODE=PORT (repeatable).")
         var nodePorts: [String] = []
 
@@ -140,6 +143,9 @@ extension KafkaTape {
                 guard value.isFinite, value >= 0, value <= 86_400 else {
                     throw ValidationError("\(name) must be a number of seconds between 0 (never) and 86400, got '\(value)'")
                 }
+            }
+            guard flushInterval.isFinite, flushInterval >= 0, flushInterval <= 10 else {
+                throw ValidationError("--flush-interval must be a number of seconds between 0 (at once) and 10, got '\(flushInterval)'")
             }
             if let rotateBytes, rotateBytes < 4096 { throw ValidationError("--rotate-bytes must be at least 4096") }
             _ = try parsedNodePorts()
@@ -227,7 +233,7 @@ extension KafkaTape {
                             } else {
                                 stderr("error: recording stopped: \(error); forwarding continues without capture")
                             }
-                        }, publishLater: true)
+                        }, publishLater: true, flushInterval: flushInterval)
                 } catch {
                     throw UsageError(Self.createFailure(error, overwrite: overwrite))
                 }

@@ -74,6 +74,13 @@ final class LimitedFileStorage: CaptureStorage, @unchecked Sendable {
         return true
     }
 
+    /// Writes waiting at the closed gate now.
+    func blockedWrites() -> Int {
+        gate.lock()
+        defer { gate.unlock() }
+        return waitingAtGate
+    }
+
     func setGate(open: Bool) {
         gate.lock()
         gateOpen = open
@@ -260,5 +267,163 @@ final class LimitedFileStorage: CaptureStorage, @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.01)
         }
         #expect(records == sampleRecords())
+    }
+
+    /// A frame record of `bytes` bytes of payload on connection 1.
+    static func numbered(_ i: Int, bytes: Int = 100) -> CaptureRecord {
+        var payload = ByteBuffer()
+        payload.writeInteger(Int32(i))
+        payload.writeRepeatingByte(UInt8(i & 0xFF), count: bytes - 4)
+        return frame(1, i % 2 == 0 ? .request : .response, payload, at: UInt64(i))
+    }
+
+    /// Records on disk, header excluded, without flushing (what a reader of the live file sees).
+    static func recordsOnDisk(_ path: String) -> Int {
+        (try? readCapture(path).0.count) ?? -1
+    }
+
+    @Test func withAFlushIntervalRecordsWaitForItThenGoOutInOneWrite() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/cap.ktape"
+            let storage = CountingStorage()
+            let writer = try AsyncCaptureWriter(
+                writer: try CaptureWriter(path: path, header: testHeader(), storage: storage), flushInterval: 0.5)
+            let start = Date()
+            for i in 0..<20 { writer.submit(Self.numbered(i)) }
+            // Before the interval is up nothing has been written (the header is the first write).
+            usleep(100_000)
+            if Date().timeIntervalSince(start) < 0.45 {
+                #expect(storage.writes == 1, "records written before the interval was up")
+                #expect(Self.recordsOnDisk(path) == 0)
+            }
+            // After it, all twenty are on disk without a flush, in one write.
+            let deadline = Date().addingTimeInterval(10)
+            while Self.recordsOnDisk(path) < 20 && Date() < deadline { usleep(20_000) }
+            #expect(Self.recordsOnDisk(path) == 20)
+            #expect(storage.writes == 2, "one write for the batch, got \(storage.writes - 1)")
+            #expect(Date().timeIntervalSince(start) >= 0.5, "written before the interval")
+            try writer.close()
+        }
+    }
+
+    @Test func aFullBatchOrAFlushOrACloseDoesNotWaitForTheInterval() throws {
+        try withTemporaryDirectory { dir in
+            // An interval no test waits for: anything on disk got there by another way.
+            let path = dir + "/cap.ktape"
+            let writer = try AsyncCaptureWriter(
+                writer: try CaptureWriter(path: path, header: testHeader()), flushInterval: 3_600, batchBytes: 10_000)
+            // A batch: 120 records of about 130 bytes pass 10,000 bytes.
+            for i in 0..<120 { writer.submit(Self.numbered(i)) }
+            let deadline = Date().addingTimeInterval(10)
+            while Self.recordsOnDisk(path) < 70 && Date() < deadline { usleep(20_000) }
+            #expect(Self.recordsOnDisk(path) >= 70, "a full batch is written at once")
+            // A flush writes what is pending at once.
+            try writer.flush()
+            #expect(Self.recordsOnDisk(path) == 120)
+            writer.submit(Self.numbered(120))
+            let before = Date()
+            try writer.close()
+            #expect(Date().timeIntervalSince(before) < 10, "close waited for the interval")
+            #expect(Self.recordsOnDisk(path) == 121)
+        }
+    }
+
+    /// Records that arrive while a batch is being written wait for their own interval, but the batch
+    /// itself reaches the file in full at once: every record is either on disk or still queued, none
+    /// is left in the write buffer behind them.
+    @Test func aBatchIsFlushedWholeThoughMoreArrivedWhileItWasWritten() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/cap.ktape"
+            let storage = LimitedFileStorage(limit: 1 << 30)
+            let writer = try AsyncCaptureWriter(
+                writer: try CaptureWriter(path: path, header: testHeader(), bufferSize: 4096, storage: storage),
+                flushInterval: 3_600, batchBytes: 8_192)
+            let size = Self.numbered(0).encodedSize
+            storage.setGate(open: false)
+            // Records until the writer has taken a full batch (at least 8 KiB: `perBatch` records or more)
+            // and its first 4 KiB write waits at the gate; then ten more. What is queued after the batch is
+            // less than a batch (the submitting stops at 100), so it waits for the interval.
+            let perBatch = (8_192 + size - 1) / size
+            var submitted = 0
+            while storage.blockedWrites() == 0 && submitted < 100 {
+                writer.submit(Self.numbered(submitted))
+                submitted += 1
+                if submitted > 70 { usleep(1_000) }
+            }
+            #expect(storage.waitForBlockedWrite())
+            for _ in 0..<10 {
+                writer.submit(Self.numbered(submitted))
+                submitted += 1
+            }
+            storage.setGate(open: true)
+            var accounted = 0
+            let deadline = Date().addingTimeInterval(10)
+            repeat {
+                usleep(20_000)
+                accounted = Self.recordsOnDisk(path) + writer.backlogBytes / size
+            } while accounted != submitted && Date() < deadline
+            #expect(accounted == submitted, "records neither on disk nor queued: \(submitted - accounted)")
+            #expect(Self.recordsOnDisk(path) >= perBatch)
+            #expect(Self.recordsOnDisk(path) < submitted, "the last ten did not wait for their interval")
+            try writer.close()
+            #expect(Self.recordsOnDisk(path) == submitted)
+        }
+    }
+
+    @Test func aFlushIntervalKeepsOrderAndEveryRecordFromManySubmitters() throws {
+        let storage = MemoryCaptureStorage()
+        let writer = try AsyncCaptureWriter(
+            writer: try CaptureWriter(path: "m", header: testHeader(), storage: storage), flushInterval: 0.002, batchBytes: 4096)
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in 0..<2_000 {
+                var payload = ByteBuffer()
+                payload.writeInteger(Int32(i))
+                writer.submit(frame(UInt64(t), .request, payload, at: UInt64(i)))
+                if i % 500 == 0 { usleep(3_000) }
+            }
+        }
+        try writer.close()
+        let (records, _) = try readCapture("m", storage: storage)
+        #expect(records.count == 8_000)
+        var next = [UInt64: Int32]()
+        for case .frame(let f) in records {
+            var p = f.payload
+            let i = p.readInteger(as: Int32.self) ?? -1
+            #expect(i == next[f.connectionId, default: 0], "connection \(f.connectionId) out of order")
+            next[f.connectionId] = i + 1
+        }
+    }
+}
+
+/// Files, counting the writes that reach them.
+final class CountingStorage: CaptureStorage, @unchecked Sendable {
+    let files = FileCaptureStorage()
+    let lock = NSLock()
+    private var count = 0
+    var writes: Int { lock.withLock { count } }
+
+    func createSegment(path: String, overwrite: Bool) throws(CaptureError) -> any CaptureSegmentSink {
+        Sink(inner: try files.createSegment(path: path, overwrite: overwrite), storage: self)
+    }
+
+    func openSegment(path: String) throws(CaptureError) -> (any CaptureSegmentSource)? {
+        try files.openSegment(path: path)
+    }
+
+    final class Sink: CaptureSegmentSink {
+        let inner: any CaptureSegmentSink
+        let storage: CountingStorage
+        init(inner: any CaptureSegmentSink, storage: CountingStorage) {
+            self.inner = inner
+            self.storage = storage
+        }
+
+        func write(_ bytes: UnsafeRawBufferPointer) throws(CaptureError) {
+            storage.lock.withLock { storage.count += 1 }
+            try inner.write(bytes)
+        }
+
+        func synchronize() throws(CaptureError) { try inner.synchronize() }
+        func close() throws(CaptureError) { try inner.close() }
     }
 }

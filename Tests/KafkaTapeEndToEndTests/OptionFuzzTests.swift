@@ -29,6 +29,7 @@ struct OptionFuzzTests {
             ("record --max-buffered-bytes", record + ["--max-buffered-bytes", "{}"]),
             ("record --frame-timeout", record + ["--frame-timeout", "{}"]),
             ("record --idle-timeout", record + ["--idle-timeout", "{}"]),
+            ("record --flush-interval", record + ["--flush-interval", "{}"]),
             ("record --ring-bytes", record + ["--ring-bytes", "{}", "--trigger", "disconnect"]),
             ("record --node-port", record + ["--node-port", "1={}"]),
             ("record --upstream-node", record + ["--upstream-node", "{}=127.0.0.1:2"]),

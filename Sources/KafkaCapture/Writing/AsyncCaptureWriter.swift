@@ -13,6 +13,12 @@ import NIOCore
 /// is whatever order each connection submitted in), and flushes to the operating system whenever its
 /// queue runs empty, so a killed process loses only what was still queued.
 ///
+/// With a `flushInterval`, the thread gathers records for up to that long after the first one of a batch
+/// arrives (or until `batchBytes` are queued, or a `flush()` or `close()`), then writes them together:
+/// one wake-up of the thread and one `write(2)` per interval instead of per record. Submitters wake the
+/// thread only when it sleeps on an empty queue or the batch is full. A process killed with SIGKILL then
+/// loses up to one interval of records; `close()` and `flush()` still write everything.
+///
 /// When a write fails (`ENOSPC`), `onError` is called once, the records still queued are discarded,
 /// later submits are rejected (they return false and `failure` says why), `onWritable` is not called
 /// again, and what reached the file stays readable. `close()` drains, flushes, closes and throws the
@@ -25,6 +31,10 @@ public final class AsyncCaptureWriter: Sendable {
     /// Default high-water mark: 32 MiB queued.
     public static let defaultHighWaterMark = 32 << 20
 
+    /// Default batch size that wakes the writer before its `flushInterval` is up: 256 KiB, the
+    /// `CaptureWriter`'s write buffer.
+    public static let defaultBatchBytes = CaptureWriter.defaultBufferSize
+
     /// Takes over `writer` (do not use it afterwards) and starts the writer thread.
     ///
     /// - Parameters:
@@ -33,15 +43,21 @@ public final class AsyncCaptureWriter: Sendable {
     ///     mark by default.
     ///   - onWritable: Called (on the writer thread) when a paused caller may resume reading.
     ///   - onError: Called once (on the writer thread) with the first write error.
+    ///   - flushInterval: Seconds the thread gathers records before writing them (0: write as soon as
+    ///     they arrive).
+    ///   - batchBytes: Queued bytes that end the gathering early.
     public init(
         writer: sending CaptureWriter, highWaterMark: Int = AsyncCaptureWriter.defaultHighWaterMark,
         lowWaterMark: Int? = nil, onWritable: @escaping @Sendable () -> Void = {},
-        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }
+        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }, flushInterval: Double = 0,
+        batchBytes: Int = AsyncCaptureWriter.defaultBatchBytes
     ) {
         staging = writer.staging
         let high = max(1, highWaterMark)
         let low = min(max(0, lowWaterMark ?? high / 2), high)
-        core = Core(writer: writer, high: high, low: low, onWritable: onWritable, onError: onError)
+        core = Core(
+            writer: writer, high: high, low: low, onWritable: onWritable, onError: onError,
+            flushInterval: max(0, flushInterval), batchBytes: max(1, batchBytes))
         core.start()
     }
 
@@ -50,14 +66,15 @@ public final class AsyncCaptureWriter: Sendable {
         path: String, header: CaptureHeader, rotateBytes: Int? = nil, overwrite: Bool = false,
         storage: any CaptureStorage = FileCaptureStorage(), highWaterMark: Int = AsyncCaptureWriter.defaultHighWaterMark,
         lowWaterMark: Int? = nil, onWritable: @escaping @Sendable () -> Void = {},
-        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }, publishLater: Bool = false
+        onError: @escaping @Sendable (CaptureError) -> Void = { _ in }, publishLater: Bool = false,
+        flushInterval: Double = 0
     ) throws(CaptureError) {
         let writer = try CaptureWriter(
             path: path, header: header, rotateBytes: rotateBytes, overwrite: overwrite, storage: storage,
             publishLater: publishLater)
         self.init(
             writer: writer, highWaterMark: highWaterMark, lowWaterMark: lowWaterMark, onWritable: onWritable,
-            onError: onError)
+            onError: onError, flushInterval: flushInterval)
     }
 
     deinit {
@@ -118,9 +135,19 @@ extension AsyncCaptureWriter {
         let low: Int
         let onWritable: @Sendable () -> Void
         let onError: @Sendable (CaptureError) -> Void
+        let flushInterval: Double
+        let batchBytes: Int
         private let writer: CaptureWriter
 
         var pending: [CaptureRecord] = []
+        /// Bytes in `pending` (`queuedBytes` also counts the batch being written).
+        var pendingBytes = 0
+        /// The writer thread sleeps on an empty queue and must be woken by the next submit.
+        var idle = false
+        /// The writer thread is gathering a batch and must be woken when it is full.
+        var gathering = false
+        /// When the oldest record in `pending` arrived (kept only with a flush interval).
+        var firstPendingAt = Date.distantPast
         var queuedBytes = 0
         var paused = false
         var closing = false
@@ -139,9 +166,11 @@ extension AsyncCaptureWriter {
 
         init(
             writer: CaptureWriter, high: Int, low: Int, onWritable: @escaping @Sendable () -> Void,
-            onError: @escaping @Sendable (CaptureError) -> Void
+            onError: @escaping @Sendable (CaptureError) -> Void, flushInterval: Double, batchBytes: Int
         ) {
             self.writer = writer
+            self.flushInterval = flushInterval
+            self.batchBytes = batchBytes
             self.high = high
             self.low = low
             self.onWritable = onWritable
@@ -171,11 +200,20 @@ extension AsyncCaptureWriter {
                 rejected += 1
                 return false
             }
-            // The writer thread waits only while the queue is empty. Broadcast, not signal: flush() and
-            // close() callers wait on the same condition and must not swallow the wake-up.
-            if pending.isEmpty { condition.broadcast() }
+            if pending.isEmpty && flushInterval > 0 { firstPendingAt = Date() }
             pending.append(record)
+            pendingBytes += size
             queuedBytes += size
+            // Wake the writer thread only when it sleeps on an empty queue, or gathers a batch that is now
+            // full. Broadcast, not signal: flush() and close() callers wait on the same condition and must
+            // not swallow the wake-up.
+            if idle {
+                idle = false
+                condition.broadcast()
+            } else if gathering && pendingBytes >= batchBytes {
+                gathering = false
+                condition.broadcast()
+            }
             if queuedBytes > high {
                 paused = true
                 return false
@@ -217,8 +255,11 @@ extension AsyncCaptureWriter {
             condition.lock()
             while true {
                 while pending.isEmpty && !closing && flushCompleted == flushRequested {
+                    idle = true
                     condition.wait()
                 }
+                idle = false
+                gatherBatch()
                 if pending.isEmpty {
                     // A flush request, or closing with nothing left to write.
                     let ticket = flushRequested
@@ -239,12 +280,16 @@ extension AsyncCaptureWriter {
                 }
                 var batch: [CaptureRecord] = []
                 swap(&batch, &pending)
+                pendingBytes = 0
                 let failedAlready = failure != nil
                 condition.unlock()
                 writeBatch(batch, failed: failedAlready)
                 condition.lock()
-                // The backlog is drained: hand the bytes to the OS so a killed process loses nothing written.
-                if pending.isEmpty && failure == nil {
+                // The backlog is drained, or a batch was gathered for its interval: hand the bytes to the OS
+                // so a killed process loses nothing written. (Without the second, a batch followed by
+                // records that arrived while it was written would stay in the write buffer for the next
+                // interval, and the next, as long as traffic kept coming.)
+                if (pending.isEmpty || flushInterval > 0) && failure == nil {
                     condition.unlock()
                     let error = flushWriter()
                     condition.lock()
@@ -272,6 +317,18 @@ extension AsyncCaptureWriter {
             condition.broadcast()
             condition.unlock()
             if let report { onError(report) }
+        }
+
+        /// With a flush interval, waits (lock held, released while waiting) until the oldest pending
+        /// record has waited the interval, the pending records fill a batch, or a flush or close is asked for.
+        private func gatherBatch() {
+            guard flushInterval > 0, !pending.isEmpty else { return }
+            let deadline = firstPendingAt.addingTimeInterval(flushInterval)
+            while !closing && flushCompleted == flushRequested && failure == nil && pendingBytes < batchBytes {
+                gathering = true
+                if !condition.wait(until: deadline) { break }
+            }
+            gathering = false
         }
 
         /// Records `error` as the failure if it is the first; returns it when `onError` should hear of it.
