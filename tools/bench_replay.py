@@ -9,6 +9,7 @@ requests of one 1 KB message each (flushed one at a time), then a consumer readi
 """
 import argparse
 import os
+import shutil
 import re
 import statistics
 import subprocess
@@ -89,6 +90,8 @@ def main():
     print(f"replay --pace fast of {args.capture} ({requests} requests), {args.runs} runs each, with --out")
     for target, xs in rates.items():
         print(f"  against {target:22} median {statistics.median(xs):8.0f} requests/s  (min {min(xs):.0f}, max {max(xs):.0f})")
+    # The recorded session and the replays' captures are not kept (a capture given on the command line is not ours).
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

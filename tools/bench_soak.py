@@ -11,6 +11,7 @@ final RSS within 4 MB of the RSS after the first 1,000.
 import argparse
 import json
 import os
+import shutil
 import resource
 import signal
 import socket
@@ -173,6 +174,8 @@ def main():
     print(json.dumps({"idleMB": idle, **{k + "MB": v for k, v in marks.items()}, "concurrentRoundsMB": rounds,
                       "growthMB": growth, "sequentialPerSec": rate, "cpuUsPerConnection": cpu_per_conn,
                       "captureBytes": size}))
+    # The soak's capture is not kept.
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
