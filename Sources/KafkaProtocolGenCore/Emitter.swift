@@ -66,7 +66,8 @@ final class Emitter {
 
     static func propertyName(_ field: String) -> String {
         // Lower-case the leading run of capitals except the one that starts the next word: `IsrNodes` ->
-        // `isrNodes`, `ACLs` -> `acls`, `UUID` -> `uuid`.
+        // `isrNodes`, `UUID` -> `uuid` (a name of capitals only), and so `ACLs` -> `acLs` (no field in the
+        // specs is spelled that way).
         let chars = Array(field)
         var i = 0
         while i < chars.count && chars[i].isUppercase { i += 1 }

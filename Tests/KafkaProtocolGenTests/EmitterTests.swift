@@ -227,5 +227,7 @@ import Testing
         #expect(Emitter.propertyName("Default") == "`default`")
         #expect(Emitter.propertyName("Protocol") == "`protocol`")
         #expect(Emitter.propertyName("X") == "x")
+        // What the comment on propertyName says: the capital that starts the next word stays.
+        #expect(Emitter.propertyName("ACLs") == "acLs")
     }
 }
