@@ -68,6 +68,18 @@ public final class ProxyStatistics: Sendable {
         /// Their bytes, size prefix included.
         public var responseBytes = 0
 
+        /// One request of `bytes` (size prefix included).
+        mutating func countRequest(bytes: Int) {
+            requests += 1
+            requestBytes += bytes
+        }
+
+        /// One response of `bytes` (size prefix included).
+        mutating func countResponse(bytes: Int) {
+            responses += 1
+            responseBytes += bytes
+        }
+
         mutating func add(_ other: Traffic) {
             requests += other.requests
             requestBytes += other.requestBytes
@@ -170,8 +182,8 @@ public final class ProxyStatistics: Sendable {
         mutating func request(apiKey: Int16, apiVersion: Int16, bytes: Int) {
             bytesFromClients += bytes + 4
             let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
-            traffic[k, default: Traffic()].requests += 1
-            traffic[k, default: Traffic()].requestBytes += bytes + 4
+            // One lookup per frame: the default subscript mutates the stored value in place.
+            traffic[k, default: Traffic()].countRequest(bytes: bytes + 4)
         }
 
         /// A response that matched no request (counted in bytes only).
@@ -181,8 +193,7 @@ public final class ProxyStatistics: Sendable {
         mutating func exchange(apiKey: Int16, apiVersion: Int16, responseBytes: Int, latencyNs: UInt64) {
             bytesFromBrokers += responseBytes + 4
             let k = ApiVersion(apiKey: apiKey, apiVersion: apiVersion)
-            traffic[k, default: Traffic()].responses += 1
-            traffic[k, default: Traffic()].responseBytes += responseBytes + 4
+            traffic[k, default: Traffic()].countResponse(bytes: responseBytes + 4)
             latency[apiKey, default: LatencyTally()].add(seconds: Double(latencyNs) / 1e9)
         }
 
@@ -250,38 +261,17 @@ public final class ProxyStatistics: Sendable {
 
     func connectionClosed() { update { $0.snapshot.activeConnections -= 1 } }
 
-    func rewrite() {
-        update {
-            $0.snapshot.rewrites += 1
-            $0.unpublished.rewrites += 1
-        }
-    }
+    func rewrite() { count(\.rewrites, \.rewrites) }
+    func malformed() { count(\.malformedFrames, \.malformedFrames) }
+    func upstreamFailure() { count(\.upstreamFailures, \.upstreamFailures) }
+    func fault() { count(\.faultsInjected, \.faultsInjected) }
+    func trigger() { count(\.triggers, \.triggers) }
 
-    func malformed() {
+    /// One more of a rare event, in the snapshot and in what is still to be published.
+    private func count(_ inSnapshot: WritableKeyPath<Snapshot, Int>, _ unpublished: WritableKeyPath<Unpublished, Int>) {
         update {
-            $0.snapshot.malformedFrames += 1
-            $0.unpublished.malformedFrames += 1
-        }
-    }
-
-    func upstreamFailure() {
-        update {
-            $0.snapshot.upstreamFailures += 1
-            $0.unpublished.upstreamFailures += 1
-        }
-    }
-
-    func fault() {
-        update {
-            $0.snapshot.faultsInjected += 1
-            $0.unpublished.faultsInjected += 1
-        }
-    }
-
-    func trigger() {
-        update {
-            $0.snapshot.triggers += 1
-            $0.unpublished.triggers += 1
+            $0.snapshot[keyPath: inSnapshot] += 1
+            $0.unpublished[keyPath: unpublished] += 1
         }
     }
 
