@@ -11,10 +11,14 @@ final class OutputCollector: @unchecked Sendable {
     private var err = Data()
     private let group = DispatchGroup()
 
+    /// One thread of its own per pipe, not a block on a global dispatch queue: the reads block for the
+    /// child's whole life, and with many children alive in parallel suites they used up the queue's
+    /// few worker threads, so a new child's output was not read at all and a wait for its first line
+    /// timed out with nothing collected (a clean-clone CI run failed that way).
     func collect(_ stdout: FileHandle, _ stderr: FileHandle) {
         for (handle, isOut) in [(stdout, true), (stderr, false)] {
             group.enter()
-            DispatchQueue.global().async {
+            let thread = Thread {
                 while let chunk = PipeReader.next(handle) {
                     self.lock.lock()
                     if isOut { self.out.append(chunk) } else { self.err.append(chunk) }
@@ -22,6 +26,8 @@ final class OutputCollector: @unchecked Sendable {
                 }
                 self.group.leave()
             }
+            thread.name = isOut ? "child-stdout" : "child-stderr"
+            thread.start()
         }
     }
 

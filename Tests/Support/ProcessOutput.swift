@@ -24,9 +24,10 @@ extension Harness {
     @discardableResult
     static func runAsync(_ executable: String, _ args: [String], timeout: TimeInterval = 120) async throws -> ProcessOutput {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            // A thread of its own, not the global queue's (see `OutputCollector.collect`).
+            Thread {
                 continuation.resume(with: Result { try run(executable, args, timeout: timeout) })
-            }
+            }.start()
         }
     }
 }
