@@ -64,12 +64,8 @@ extension KafkaTape {
                 }
             }
             // Refuse before the (possibly long) comparison, not after it.
-            if let junit, !overwrite, FileManager.default.fileExists(atPath: junit) {
-                throw UsageError("--junit \(junit): file exists (use --overwrite to replace it)")
-            }
-            if let html, !overwrite, FileManager.default.fileExists(atPath: html) {
-                throw UsageError("--html \(html): file exists (use --overwrite to replace it)")
-            }
+            if let junit { try refuseUnwritableOutput(junit, option: "--junit", overwrite: overwrite) }
+            if let html { try refuseUnwritableOutput(html, option: "--html", overwrite: overwrite) }
             let captureA = try Self.load(a)
             let captureB = try Self.load(b)
             let differ = CaptureDiff(rules: .standard(ignoring: patterns, strict: strict))

@@ -134,9 +134,8 @@ extension KafkaTape {
                     throw UsageError("\(out)/\(t.name).ktape exists (use --overwrite to replace it)")
                 }
             }
-            if let html, !overwrite, FileManager.default.fileExists(atPath: html) {
-                throw UsageError("--html \(html): file exists (use --overwrite to replace it)")
-            }
+            // Refuse before the (long) live replays, not after them.
+            if let html { try refuseUnwritableOutput(html, option: "--html", overwrite: overwrite) }
             var logger = Logger(label: "kafkatape")
             logger.logLevel = .warning
             let runner = MatrixRunner(

@@ -34,3 +34,23 @@ func describeOpenFailure(_ code: Int32) -> String {
     default: return String(cString: strerror(code)).lowercased()
     }
 }
+
+/// Refuses, before any long work, an output file that `writeOutputFile` would fail to write at the end
+/// of it: one that exists (without `overwrite`), is a directory, or lies in a folder that does not exist
+/// or cannot be written. Errors are one line naming the option and path. (The file is not created here:
+/// a run that fails must not leave an empty one behind.)
+func refuseUnwritableOutput(_ path: String, option: String, overwrite: Bool) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        if isDirectory.boolValue { throw UsageError("\(option) \(path): \(describeOpenFailure(EISDIR))") }
+        if !overwrite { throw UsageError("\(option) \(path): \(describeOpenFailure(EEXIST))") }
+        if access(path, W_OK) != 0 { throw UsageError("\(option) \(path): \(describeOpenFailure(errno))") }
+        return
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    let dir = folder.isEmpty ? "." : folder
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw UsageError("\(option) \(path): the folder \(dir) does not exist")
+    }
+    if access(dir, W_OK | X_OK) != 0 { throw UsageError("\(option) \(path): \(describeOpenFailure(errno))") }
+}

@@ -84,9 +84,7 @@ extension KafkaTape {
             guard let path else { throw UsageError("missing capture file") }
             let target = out ?? Self.defaultOutput(for: path)
             // Refuse before reading the capture, not after.
-            if !overwrite, FileManager.default.fileExists(atPath: target) {
-                throw UsageError("--out \(target): file exists (use --overwrite to replace it)")
-            }
+            try refuseUnwritableOutput(target, option: "--out", overwrite: overwrite)
             var engine: CheckEngine?
             if check {
                 let enabled: Set<InvariantID>

@@ -239,6 +239,42 @@ struct CommandLineSafetyTests {
         #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuite"))
     }
 
+    /// An output written at the end of long work (diff's, matrix's and report's pages, diff's JUnit) is
+    /// refused before the work when it could not be written after it: a folder that does not exist, a
+    /// directory in its place, a file without --overwrite. matrix's target is a closed port: had the
+    /// replay run first, stderr would say so.
+    @Test func outputsThatCannotBeWrittenAreRefusedBeforeTheWork() throws {
+        let capture = Harness.tempPath("outputs.ktape")
+        _ = try Self.writeSmallCapture(capture)
+        let missing = "/nonexistent-dir-\(UUID().uuidString)"
+        let directory = Harness.tempPath("a-directory")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let existing = Harness.tempPath("existing.html")
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: existing))
+        let cases: [([String], String)] = [
+            (["diff", capture, capture, "--html", "\(missing)/d.html"], "--html \(missing)/d.html: the folder \(missing) does not exist"),
+            (["diff", capture, capture, "--junit", directory], "--junit \(directory): is a directory"),
+            (["matrix", capture, "--target", "a=127.0.0.1:1", "--html", "\(missing)/m.html"],
+             "--html \(missing)/m.html: the folder \(missing) does not exist"),
+            (["matrix", capture, "--target", "a=127.0.0.1:1", "--html", existing],
+             "--html \(existing): file exists (use --overwrite to replace it)"),
+            (["report", capture, "--out", directory], "--out \(directory): is a directory"),
+            (["report", capture, "--out", "\(missing)/r.html"], "--out \(missing)/r.html: the folder \(missing) does not exist"),
+        ]
+        for (args, message) in cases {
+            let r = try Harness.run(Harness.kafkatape, args, timeout: 30)
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stderr == "kafkatape: \(message)\n", "\(args)")
+            #expect(r.stdout.isEmpty, "\(args): \(r.stdout)")
+        }
+        #expect(try String(contentsOfFile: existing, encoding: .utf8) == "keep me")
+        // With --overwrite an existing page is replaced, and a page in an existing folder is written.
+        let replaced = try Harness.run(Harness.kafkatape, ["diff", capture, capture, "--html", existing, "--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try String(contentsOfFile: existing, encoding: .utf8).contains("<html"))
+    }
+
     /// --metrics on a non-loopback address is warned about like --listen. 192.0.2.1 (TEST-NET-1) is
     /// not an address of this machine, so the bind fails and nothing is served.
     @Test func metricsOnANonLoopbackAddressWarns() throws {
