@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark (not a test): librdkafka (confluent-kafka) produce and consume throughput with 1 KB
 messages and request latency, direct to Tansu, through a bare NIO relay (the floor: `kafkatape-bench
-relay`), through Tansu's own proxy (`tansu proxy`, the same binary as the broker: an anchor from
+relay`), through the same relay appending every byte it forwards to a file (`relay --tee`: the floor for
+capture on), through Tansu's own proxy (`tansu proxy`, the same binary as the broker: an anchor from
 outside this project), and through `kafkatape record` (capture off, on, flight recorder), in one run,
 reported as ratios to direct, with the relay's or proxy's CPU time per message. With
 `--baseline-binary`, a second kafkatape (an older build) runs with capture off and on in the same rotation,
@@ -181,7 +182,8 @@ def latency(bootstrap, topic, samples):
     return out[len(out) // 2], out[int(len(out) * 0.99) - 1]
 
 
-TARGETS = ["direct", "bare relay (floor)", "tansu proxy (anchor)", "proxy, capture off", "proxy, capture on",
+TARGETS = ["direct", "bare relay (floor)", "relay + write (floor)", "tansu proxy (anchor)",
+           "proxy, capture off", "proxy, capture on",
            "proxy, flight recorder", "baseline, capture off", "baseline, capture on"]
 
 
@@ -197,7 +199,7 @@ def main():
     ap.add_argument("--latency-samples", type=int, default=2000)
     ap.add_argument("--idle-connections", type=int, default=1000)
     args = ap.parse_args()
-    targets = [t for t in TARGETS if (args.bench_binary or t != "bare relay (floor)")
+    targets = [t for t in TARGETS if (args.bench_binary or "relay" not in t)
                and (args.baseline_binary or not t.startswith("baseline"))
                and not (args.no_tansu_proxy and t.startswith("tansu"))]
     if args.only:
@@ -214,16 +216,20 @@ def main():
     # The relay cannot rewrite addresses, so it gets a broker of its own that advertises the relay.
     with Tansu() as broker, Tansu(advertised_port=relay_port) as relayed:
         relay = None
+        topics = [f"bench-{i}" for i in range(args.rounds * len(targets))]
+        # The relayed broker advertises the relay: reachable only while a relay runs.
         if args.bench_binary:
             relay = subprocess.Popen([args.bench_binary, "relay", str(relay_port), str(relayed.port)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             wait_listening(relay_port, relay, "relay")
-        topics = [f"bench-{i}" for i in range(args.rounds * len(targets))]
-        # The relayed broker advertises the relay: reachable only when the relay runs.
-        for b in (broker, relayed) if relay else (broker,):
+        for b in (broker, relayed) if args.bench_binary else (broker,):
             admin = AdminClient({"bootstrap.servers": b.bootstrap})
             for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
                 f.result(15)
+        if relay:
+            relay.kill()
+            relay.wait()
+            relay = None
         t = iter(topics)
         try:
             for r in range(args.rounds):
@@ -244,7 +250,13 @@ def main():
                     elif target.startswith("tansu"):
                         proxy, port = start_tansu_proxy(broker.port)
                         bootstrap, pid = f"127.0.0.1:{port}", proxy.pid
-                    elif target.startswith("bare"):
+                    elif "relay" in target:
+                        # A relay of its own per round, on the port the relayed broker advertises; with
+                        # "+ write" it appends every byte it forwards to a file (the floor for capture on).
+                        tee = ["--tee", capture] if "write" in target else []
+                        relay = subprocess.Popen([args.bench_binary, "relay", str(relay_port), str(relayed.port)] + tee,
+                                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                        wait_listening(relay_port, relay, "relay")
                         bootstrap, pid = f"127.0.0.1:{relay_port}", relay.pid
                     c0 = cpu_seconds(pid) if pid else 0
                     produced[target].append(produce_throughput(bootstrap, topic, args.messages, value))
@@ -254,7 +266,11 @@ def main():
                     lat[target].append(latency(bootstrap, topic, args.latency_samples))
                     if proxy:
                         stop_process(proxy)
-                    if os.path.exists(capture):
+                    if relay:
+                        relay.kill()
+                        relay.wait()
+                        relay = None
+                    if target.startswith("proxy") and os.path.exists(capture):
                         capture_bytes = max(capture_bytes, os.path.getsize(capture))
             idle = idle_connections(args.binary, broker.port, os.path.join(work, "idle.ktape"), args.idle_connections) \
                 if args.idle_connections else None
@@ -267,7 +283,7 @@ def main():
     base_p50 = statistics.median(x[0] for x in lat["direct"])
     print(f"librdkafka, {args.messages} x 1 KB messages produced then consumed per run, {args.rounds} rounds, "
           "median of rounds; cpu = the relay's or proxy's on-CPU time per message moved (produce + consume)")
-    print(f"{'target':24} {'produce/s':>10} {'ratio':>6} {'consume/s':>10} {'ratio':>6} {'p50 us':>7} {'p99 us':>7} "
+    print(f"{'target':25} {'produce/s':>10} {'ratio':>6} {'consume/s':>10} {'ratio':>6} {'p50 us':>7} {'p99 us':>7} "
           f"{'+p50 us':>7} {'cpu us':>7}")
     report = {}
     for target in targets:
@@ -275,7 +291,7 @@ def main():
         p50 = statistics.median(x[0] for x in lat[target])
         p99 = statistics.median(x[1] for x in lat[target])
         c = statistics.median(cpu[target]) if cpu[target] else None
-        print(f"{target:24} {pm:10.0f} {pm / base_p:6.3f} {cm:10.0f} {cm / base_c:6.3f} {p50:7.0f} {p99:7.0f} "
+        print(f"{target:25} {pm:10.0f} {pm / base_p:6.3f} {cm:10.0f} {cm / base_c:6.3f} {p50:7.0f} {p99:7.0f} "
               f"{p50 - base_p50:7.0f} {('%7.2f' % c) if c is not None else '      -'}")
         report[target] = {"produceMsgsPerSec": pm, "produceRatio": pm / base_p, "consumeMsgsPerSec": cm,
                           "consumeRatio": cm / base_c, "p50us": p50, "p99us": p99, "cpuUsPerMessage": c,

@@ -9,6 +9,7 @@ import NIOCore
 //   kafkatape-bench codec     framing MB/s, FetchResponse (with record batches) decode MB/s, CRC-32C hw vs sw
 //   kafkatape-bench capture   capture write MB/s (1 KB frames)
 //   kafkatape-bench capture-cpu   CPU time per MB of capture written: copied or writev, preallocated or not, dropped behind or not
+//   kafkatape-bench relay LISTEN UPSTREAM [--tee FILE]   the proxy benchmark's floor (Relay.swift)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
@@ -219,16 +220,18 @@ do {
     case "capture": try captureBench()
     case "capture-cpu": try captureCPUBench()
     case "relay":
-        guard args.count == 3, let listen = Int(args[args.startIndex + 1]), let upstream = Int(args[args.startIndex + 2]) else {
-            FileHandle.standardError.write(Data("usage: kafkatape-bench relay LISTEN_PORT UPSTREAM_PORT\n".utf8))
+        let a = Array(args)
+        let tee = a.count == 5 && a[3] == "--tee" ? a[4] : nil
+        guard a.count == 3 || tee != nil, let listen = Int(a[1]), let upstream = Int(a[2]) else {
+            FileHandle.standardError.write(Data("usage: kafkatape-bench relay LISTEN_PORT UPSTREAM_PORT [--tee FILE]\n".utf8))
             exit(2)
         }
-        try Relay.run(listenPort: listen, upstreamPort: upstream)
+        try Relay.run(listenPort: listen, upstreamPort: upstream, teePath: tee)
     case nil:
         try codecBench()
         try captureBench()
     default:
-        FileHandle.standardError.write(Data("usage: kafkatape-bench [codec|capture|capture-cpu|relay LISTEN_PORT UPSTREAM_PORT]\n".utf8))
+        FileHandle.standardError.write(Data("usage: kafkatape-bench [codec|capture|capture-cpu|relay LISTEN_PORT UPSTREAM_PORT [--tee FILE]]\n".utf8))
         exit(2)
     }
 } catch {
