@@ -232,6 +232,7 @@ final class Emitter {
         }
         try emitVisitorCarriers(endpointVisitor)
         try emitVisitorCarriers(errorCodeVisitor)
+        try emitEndpointPresence()
         return out
     }
 

@@ -360,6 +360,66 @@ import Testing
         await proxy.stop()
     }
 
+    /// KIP-951: a Produce v10+ response names a moved leader's address in its tagged NodeEndpoints. The
+    /// proxy finds out whether the field is there without decoding (`responseEndpointsPresent`): without
+    /// it the client gets the broker's bytes as they are, with it the address is rewritten to a proxy
+    /// listener, so the client never bypasses the proxy.
+    @Test func produceNodeEndpointsAreRewrittenAndAbsentOnesPassUnchanged() async throws {
+        let portsBox = PortsBox()
+        let responder: ScriptedBroker.Responder = { request in
+            guard request.body is ProduceRequest else { return nil }
+            var r = ProduceResponse()
+            var topic = ProduceResponse.TopicProduceResponse()
+            topic.name = "orders"
+            var partition = ProduceResponse.PartitionProduceResponse()
+            partition.index = 0
+            // The second request is answered "not the leader", with the new leader's address.
+            if request.header.correlationId == 2 {
+                partition.errorCode = 6
+                var e = ProduceResponse.NodeEndpoint()
+                e.nodeId = 2
+                e.host = "127.0.0.1"
+                e.port = Int32(portsBox.brokers.first { $0.0 == 2 }?.1 ?? 0)
+                r.nodeEndpoints = [e]
+            }
+            topic.partitionResponses = [partition]
+            r.responses = [topic]
+            return r
+        }
+        let node1 = try await ScriptedBroker(group: group, respond: responder)
+        let node2 = try await ScriptedBroker(group: group, respond: responder)
+        portsBox.brokers = [(1, node1.port), (2, node2.port)]
+        let sink = MemoryCaptureSink()
+        let proxy = try await startProxy(upstream: node1.port, sink: sink)
+        let client = try RawKafkaSocket(port: proxy.bootstrapPort)
+        var produce = ProduceRequest()
+        produce.acks = 1
+        produce.timeoutMs = 1000
+        try client.send(request: produce, apiKey: 0, version: 12, correlationId: 1)
+        let plain = try #require(try client.readFrame())
+        try client.send(request: produce, apiKey: 0, version: 12, correlationId: 2)
+        let moved = try #require(try client.readFrame())
+
+        #expect(await sink.waitUntil { $0.frames.count >= 4 })
+        let fromBroker = sink.frames.filter { $0.direction == .response }.map(\.payload)
+        #expect(fromBroker.count == 2)
+        // No endpoints: the broker's bytes, unchanged, and no rewrite.
+        #expect(fromBroker.first == plain)
+        // Endpoints: node 2 now points at a proxy listener, the rest is the broker's answer.
+        let decoded = try #require(try KafkaFrameCodec.decodeResponse(moved, apiKey: 0, apiVersion: 12).body as? ProduceResponse)
+        let endpoint = try #require(decoded.nodeEndpoints?.first)
+        let mapped = try #require(proxy.nodePorts[2])
+        #expect(endpoint.nodeId == 2 && endpoint.host == "127.0.0.1" && endpoint.port == Int32(mapped))
+        #expect(endpoint.port != Int32(node2.port))
+        #expect(decoded.responses.first?.partitionResponses.first?.errorCode == 6)
+        let rewrites = sink.events.filter { $0.kind == .rewrite }
+        #expect(rewrites.count == 1)
+        #expect(rewrites.first?.payload == moved)
+        await proxy.stop()
+        await node1.stop()
+        await node2.stop()
+    }
+
     @Test func produceWithAcksZeroExpectsNoResponse() async throws {
         let upstream = try await ScriptedBroker(group: group) { request in
             request.body is ApiVersionsRequest ? ApiVersionsResponse() : nil

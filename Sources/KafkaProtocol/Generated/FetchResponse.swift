@@ -804,3 +804,158 @@ extension FetchResponse.PartitionData: KafkaErrorCodeCarrier {
         body(&self.errorCode)
     }
 }
+
+extension FetchResponse {
+    /// Whether a response body of `version` holds broker endpoints, found by skipping over it instead of
+    /// decoding it: true when a top-level tagged field that can hold them (tag 0) is
+    /// there and not empty, false when none is. nil outside versions 16-18: there the endpoints
+    /// are not only in tagged fields, or not at all (decode those). Throws where the bytes do not parse.
+    public static func endpointsPresent(in r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) -> Bool? {
+        guard version >= 16 else { return nil }
+        let flexible = true
+        _ = flexible
+        if version >= 1 {
+            try r.skip(4)
+        }
+        if version >= 7 {
+            try r.skip(2)
+        }
+        if version >= 7 {
+            try r.skip(4)
+        }
+        if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try FetchResponse.FetchableTopicResponse.skipEncoded(&r, version: version) } }
+        let count = try r.readTaggedFieldCount()
+        var previous: Int64 = -1
+        var present = false
+        for _ in 0..<count {
+            var (tag, sub) = try r.readTaggedField(previous: &previous)
+            switch tag {
+            case 0 where version >= 16:
+                if let n = try sub.readArrayCount(compact: flexible), n > 0 { present = true }
+            default:
+                break
+            }
+            _ = sub
+        }
+        try r.expectEnd()
+        return present
+    }
+}
+
+extension FetchResponse.FetchableTopicResponse {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        if version <= 12 {
+            try r.skipString(compact: flexible)
+        }
+        if version >= 13 {
+            try r.skip(16)
+        }
+        if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try FetchResponse.PartitionData.skipEncoded(&r, version: version) } }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.PartitionData {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        try r.skip(4)
+        try r.skip(2)
+        try r.skip(8)
+        if version >= 4 {
+            try r.skip(8)
+        }
+        if version >= 5 {
+            try r.skip(8)
+        }
+        if version >= 4 {
+            if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try FetchResponse.AbortedTransaction.skipEncoded(&r, version: version) } }
+        }
+        if version >= 11 {
+            try r.skip(4)
+        }
+        try r.skipBytes(compact: flexible)
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.EpochEndOffset {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        if version >= 12 {
+            try r.skip(4)
+        }
+        if version >= 12 {
+            try r.skip(8)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.LeaderIdAndEpoch {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        if version >= 12 {
+            try r.skip(4)
+        }
+        if version >= 12 {
+            try r.skip(4)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.SnapshotId {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        try r.skip(8)
+        try r.skip(4)
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.AbortedTransaction {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        if version >= 4 {
+            try r.skip(8)
+        }
+        if version >= 4 {
+            try r.skip(8)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension FetchResponse.NodeEndpoint {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 12
+        _ = flexible
+        if version >= 16 {
+            try r.skip(4)
+        }
+        if version >= 16 {
+            try r.skipString(compact: flexible)
+        }
+        if version >= 16 {
+            try r.skip(4)
+        }
+        if version >= 16 {
+            try r.skipString(compact: flexible)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}

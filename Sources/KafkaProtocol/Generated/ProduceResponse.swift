@@ -595,3 +595,125 @@ extension ProduceResponse.PartitionProduceResponse: KafkaErrorCodeCarrier {
         body(&self.errorCode)
     }
 }
+
+extension ProduceResponse {
+    /// Whether a response body of `version` holds broker endpoints, found by skipping over it instead of
+    /// decoding it: true when a top-level tagged field that can hold them (tag 0) is
+    /// there and not empty, false when none is. nil outside versions 10-13: there the endpoints
+    /// are not only in tagged fields, or not at all (decode those). Throws where the bytes do not parse.
+    public static func endpointsPresent(in r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) -> Bool? {
+        guard version >= 10 else { return nil }
+        let flexible = true
+        _ = flexible
+        if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try ProduceResponse.TopicProduceResponse.skipEncoded(&r, version: version) } }
+        if version >= 1 {
+            try r.skip(4)
+        }
+        let count = try r.readTaggedFieldCount()
+        var previous: Int64 = -1
+        var present = false
+        for _ in 0..<count {
+            var (tag, sub) = try r.readTaggedField(previous: &previous)
+            switch tag {
+            case 0 where version >= 10:
+                if let n = try sub.readArrayCount(compact: flexible), n > 0 { present = true }
+            default:
+                break
+            }
+            _ = sub
+        }
+        try r.expectEnd()
+        return present
+    }
+}
+
+extension ProduceResponse.TopicProduceResponse {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 9
+        _ = flexible
+        if version <= 12 {
+            try r.skipString(compact: flexible)
+        }
+        if version == 13 {
+            try r.skip(16)
+        }
+        if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try ProduceResponse.PartitionProduceResponse.skipEncoded(&r, version: version) } }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension ProduceResponse.PartitionProduceResponse {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 9
+        _ = flexible
+        try r.skip(4)
+        try r.skip(2)
+        try r.skip(8)
+        if version >= 2 {
+            try r.skip(8)
+        }
+        if version >= 5 {
+            try r.skip(8)
+        }
+        if version >= 8 {
+            if let n = try r.readArrayCount(compact: flexible) { for _ in 0..<n { try ProduceResponse.BatchIndexAndErrorMessage.skipEncoded(&r, version: version) } }
+        }
+        if version >= 8 {
+            try r.skipString(compact: flexible)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension ProduceResponse.BatchIndexAndErrorMessage {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 9
+        _ = flexible
+        if version >= 8 {
+            try r.skip(4)
+        }
+        if version >= 8 {
+            try r.skipString(compact: flexible)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension ProduceResponse.LeaderIdAndEpoch {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 9
+        _ = flexible
+        if version >= 10 {
+            try r.skip(4)
+        }
+        if version >= 10 {
+            try r.skip(4)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}
+
+extension ProduceResponse.NodeEndpoint {
+    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
+    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
+        let flexible = version >= 9
+        _ = flexible
+        if version >= 10 {
+            try r.skip(4)
+        }
+        if version >= 10 {
+            try r.skipString(compact: flexible)
+        }
+        if version >= 10 {
+            try r.skip(4)
+        }
+        if version >= 10 {
+            try r.skipString(compact: flexible)
+        }
+        if flexible { try r.skipTaggedFields() }
+    }
+}

@@ -153,6 +153,16 @@ public enum KafkaFrameCodec {
         }
     }
 
+    /// Whether a response frame (header and body, no size prefix) holds broker endpoints, found without
+    /// decoding it (`KafkaAPIs.responseEndpointsPresent`): for the versions whose endpoints live only in
+    /// top-level tagged fields, Produce v10+ and Fetch v16+. nil when that cannot tell (decode to find out).
+    public static func responseEndpointsPresent(_ payload: ByteBuffer, apiKey: Int16, apiVersion: Int16) -> Bool? {
+        guard let api = KafkaAPIs.descriptor(apiKey: apiKey), api.versions.contains(apiVersion) else { return nil }
+        var reader = KafkaReader(payload)
+        guard (try? ResponseHeader(from: &reader, version: api.responseHeaderVersion(apiVersion))) != nil else { return nil }
+        return KafkaAPIs.responseEndpointsPresent(apiKey: apiKey, apiVersion: apiVersion, body: reader.buffer)
+    }
+
     /// Encodes a request payload (no size prefix) with the header version its (key, version) uses.
     public static func encodeRequest(header: RequestHeader, body: any KafkaMessage) -> ByteBuffer {
         var w = KafkaWriter()

@@ -113,6 +113,14 @@ extension KafkaReader {
         return (tag, try subReader(length: Int(size)))
     }
 
+    /// Moves past a whole tagged-field section, checking only its order and sizes.
+    @inlinable
+    public mutating func skipTaggedFields() throws(KafkaDecodingError) {
+        let count = try readTaggedFieldCount()
+        var previous: Int64 = -1
+        for _ in 0..<count { _ = try readTaggedField(previous: &previous) }
+    }
+
     /// Checks a known tagged field's reader was consumed exactly.
     @inlinable
     public func expectTaggedFieldEnd(tag: UInt32, size: Int) throws(KafkaDecodingError) {

@@ -236,6 +236,28 @@ public struct KafkaReader: Sendable {
         return n
     }
 
+    // MARK: Skipping
+
+    /// Moves past `count` bytes; throws `truncated` when fewer remain.
+    @inlinable
+    public mutating func skip(_ count: Int) throws(KafkaDecodingError) {
+        guard count >= 0 else { throw error(.negativeLength(Int64(count))) }
+        guard count <= buffer.readableBytes else { throw truncated(count) }
+        buffer.moveReaderIndex(forwardBy: count)
+    }
+
+    /// Moves past a string (null or not) without checking its UTF-8.
+    @inlinable
+    public mutating func skipString(compact: Bool) throws(KafkaDecodingError) {
+        if let n = try readLength(compact: compact, wide: false) { buffer.moveReaderIndex(forwardBy: n) }
+    }
+
+    /// Moves past bytes or records (null or not).
+    @inlinable
+    public mutating func skipBytes(compact: Bool) throws(KafkaDecodingError) {
+        if let n = try readLength(compact: compact, wide: true) { buffer.moveReaderIndex(forwardBy: n) }
+    }
+
     /// A sub-reader over the next `length` bytes whose offsets continue this reader's numbering.
     @inlinable
     public mutating func subReader(length: Int) throws(KafkaDecodingError) -> KafkaReader {
