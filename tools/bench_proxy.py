@@ -11,7 +11,7 @@ starting one target later), each with its own topic; all but the relay share one
 gets a second one that advertises it).
 
   bench_proxy.py KAFKATAPE_BIN [--bench-binary KAFKATAPE_BENCH_BIN] [--baseline-binary OLD_KAFKATAPE_BIN]
-                 [--no-tansu-proxy] [--messages N] [--rounds R] [--latency-samples S]
+                 [--no-tansu-proxy] [--messages N] [--rounds R] [--latency-samples S] [--latency-only]
 """
 import argparse
 import json
@@ -194,6 +194,8 @@ def main():
     ap.add_argument("--baseline-binary", help="an older kafkatape, run with capture off and on in the same rotation")
     ap.add_argument("--no-tansu-proxy", action="store_true", help="leave out Tansu's own proxy")
     ap.add_argument("--only", help="targets to run, separated by ';' (direct always runs)")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="only the latency samples, with the relay's or proxy's CPU time per request")
     ap.add_argument("--messages", type=int, default=100000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--latency-samples", type=int, default=2000)
@@ -259,11 +261,16 @@ def main():
                         wait_listening(relay_port, relay, "relay")
                         bootstrap, pid = f"127.0.0.1:{relay_port}", relay.pid
                     c0 = cpu_seconds(pid) if pid else 0
-                    produced[target].append(produce_throughput(bootstrap, topic, args.messages, value))
-                    consumed[target].append(consume_throughput(bootstrap, topic, args.messages))
-                    if pid:
-                        cpu[target].append((cpu_seconds(pid) - c0) / (2 * args.messages) * 1e6)
-                    lat[target].append(latency(bootstrap, topic, args.latency_samples))
+                    if args.latency_only:
+                        lat[target].append(latency(bootstrap, topic, args.latency_samples))
+                        if pid:
+                            cpu[target].append((cpu_seconds(pid) - c0) / args.latency_samples * 1e6)
+                    else:
+                        produced[target].append(produce_throughput(bootstrap, topic, args.messages, value))
+                        consumed[target].append(consume_throughput(bootstrap, topic, args.messages))
+                        if pid:
+                            cpu[target].append((cpu_seconds(pid) - c0) / (2 * args.messages) * 1e6)
+                        lat[target].append(latency(bootstrap, topic, args.latency_samples))
                     if proxy:
                         stop_process(proxy)
                     if relay:
@@ -278,6 +285,22 @@ def main():
             if relay:
                 relay.kill()
                 relay.wait()
+    if args.latency_only:
+        base_p50 = statistics.median(x[0] for x in lat["direct"])
+        print(f"librdkafka, {args.latency_samples} produce requests (1 KB, acks=1, one at a time) per run, {args.rounds} rounds, "
+              "median of rounds; cpu = the relay's or proxy's on-CPU time per request and its response")
+        print(f"{'target':25} {'p50 us':>7} {'p99 us':>7} {'+p50 us':>7} {'cpu us':>7}")
+        report = {}
+        for target in targets:
+            p50 = statistics.median(x[0] for x in lat[target])
+            p99 = statistics.median(x[1] for x in lat[target])
+            c = statistics.median(cpu[target]) if cpu[target] else None
+            print(f"{target:25} {p50:7.0f} {p99:7.0f} {p50 - base_p50:7.0f} {('%7.1f' % c) if c is not None else '      -'}")
+            report[target] = {"p50us": p50, "p99us": p99, "cpuUsPerRequest": c,
+                              "rounds": {"p50": [x[0] for x in lat[target]], "cpu": cpu[target]}}
+        print(json.dumps(report))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     base_p = statistics.median(produced["direct"])
     base_c = statistics.median(consumed["direct"])
     base_p50 = statistics.median(x[0] for x in lat["direct"])
