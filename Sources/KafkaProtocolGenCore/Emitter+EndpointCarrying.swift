@@ -9,28 +9,33 @@ extension Emitter {
     /// The versions of this response whose fields can hold an endpoint (empty for requests and data).
     func endpointCarryingVersions() throws -> VersionSet {
         guard spec.kind == "response" else { return .empty }
-        let defs = try structs()
+        let top = "\u{0}top"
         var result = VersionSet.empty
         for v in 0...VersionSet.maxVersion where valid.contains(v) {
-            var fieldsByName: [String: [Field]] = [:]
-            for d in defs { fieldsByName[d.name] = d.fields.filter { $0.versions.contains(v) } }
-            let top = "\u{0}top"
-            fieldsByName[top] = spec.fields.filter { $0.versions.contains(v) }
-            var carriers: Set<String> = []
-            var changed = true
-            while changed {
-                changed = false
-                for (name, fields) in fieldsByName where !carriers.contains(name) {
-                    let nested = fields.contains { f in f.type.structName.map { carriers.contains($0) } == true }
-                    if isEndpoint(fields) || nested {
-                        carriers.insert(name)
-                        changed = true
-                    }
-                }
-            }
-            if carriers.contains(top) { result = result | VersionSet(range: v, v) }
+            if try endpointCarriers(at: v, topName: top).carriers.contains(top) { result = result | VersionSet(range: v, v) }
         }
         return result
+    }
+
+    /// The structs that carry an endpoint in version `v` (the message itself as `topName`): those with
+    /// one, and those reaching one through their fields, to a fixed point.
+    func endpointCarriers(at v: Int, topName: String) throws -> (carriers: Set<String>, fieldsByName: [String: [Field]]) {
+        var fieldsByName: [String: [Field]] = [:]
+        for d in try structs() { fieldsByName[d.name] = d.fields.filter { $0.versions.contains(v) } }
+        fieldsByName[topName] = spec.fields.filter { $0.versions.contains(v) }
+        var carriers: Set<String> = []
+        var changed = true
+        while changed {
+            changed = false
+            for (name, fields) in fieldsByName where !carriers.contains(name) {
+                let nested = fields.contains { f in f.type.structName.map { carriers.contains($0) } == true }
+                if isEndpoint(fields) || nested {
+                    carriers.insert(name)
+                    changed = true
+                }
+            }
+        }
+        return (carriers, fieldsByName)
     }
 }
 

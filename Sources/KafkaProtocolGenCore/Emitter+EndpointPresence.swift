@@ -7,26 +7,6 @@ import Foundation
 /// `endpointsPresent(in:version:)` skips over the untagged fields (lengths and counts only: nothing is
 /// allocated or validated beyond them) and looks at the tags.
 extension Emitter {
-    /// The structs that carry an endpoint in version `v` (the message itself as `topName`).
-    func endpointCarriers(at v: Int, topName: String) throws -> (carriers: Set<String>, fieldsByName: [String: [Field]]) {
-        var fieldsByName: [String: [Field]] = [:]
-        for d in try structs() { fieldsByName[d.name] = d.fields.filter { $0.versions.contains(v) } }
-        fieldsByName[topName] = spec.fields.filter { $0.versions.contains(v) }
-        var carriers: Set<String> = []
-        var changed = true
-        while changed {
-            changed = false
-            for (name, fields) in fieldsByName where !carriers.contains(name) {
-                let nested = fields.contains { f in f.type.structName.map { carriers.contains($0) } == true }
-                if isEndpoint(fields) || nested {
-                    carriers.insert(name)
-                    changed = true
-                }
-            }
-        }
-        return (carriers, fieldsByName)
-    }
-
     /// Per version whose endpoints can only be reached through top-level tagged fields, those fields.
     /// Versions that carry endpoints any other way (or none) are absent.
     func taggedOnlyEndpointFields() throws -> [(version: Int, fields: [Field])] {
@@ -92,7 +72,16 @@ extension Emitter {
                 e.line("return present")
             }
         }
-        for s in try structs() {
+        // Skip functions for the structs reached through untagged fields only: a tagged field is skipped
+        // whole by its size.
+        let defs = try structs()
+        var reached: Set<String> = []
+        var pending = spec.fields.filter { $0.tag == nil && !presence($0).isEmpty }.compactMap(\.type.structName)
+        while let name = pending.popLast() {
+            guard reached.insert(name).inserted, let d = defs.first(where: { $0.name == name }) else { continue }
+            pending += d.fields.filter { $0.tag == nil && !presence($0).isEmpty }.compactMap(\.type.structName)
+        }
+        for s in defs where reached.contains(s.name) {
             line()
             try block("extension \(spec.name).\(s.name)") { e in
                 e.line("/// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.")

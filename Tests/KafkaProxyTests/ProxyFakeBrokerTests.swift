@@ -22,6 +22,18 @@ import Testing
         return proxy
     }
 
+    /// Nodes 1 and 2 answering with `responder` (which finds their ports in `portsBox`), and the proxy in
+    /// front of node 1 with an in-memory capture.
+    func startTwoNodes(
+        _ portsBox: PortsBox, _ responder: @escaping ScriptedBroker.Responder
+    ) async throws -> (ScriptedBroker, ScriptedBroker, MemoryCaptureSink, KafkaProxyServer) {
+        let node1 = try await ScriptedBroker(group: group, respond: responder)
+        let node2 = try await ScriptedBroker(group: group, respond: responder)
+        portsBox.brokers = [(1, node1.port), (2, node2.port)]
+        let sink = MemoryCaptureSink()
+        return (node1, node2, sink, try await startProxy(upstream: node1.port, sink: sink))
+    }
+
     static func metadata(brokers: [(Int32, Int)]) -> MetadataResponse {
         var m = MetadataResponse()
         m.clusterId = "fake-cluster"
@@ -65,11 +77,7 @@ import Testing
             default: return nil
             }
         }
-        let node1 = try await ScriptedBroker(group: group, respond: responder)
-        let node2 = try await ScriptedBroker(group: group, respond: responder)
-        portsBox.brokers = [(1, node1.port), (2, node2.port)]
-        let sink = MemoryCaptureSink()
-        let proxy = try await startProxy(upstream: node1.port, sink: sink)
+        let (node1, node2, sink, proxy) = try await startTwoNodes(portsBox, responder)
 
         let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         var request = MetadataRequest()
@@ -386,11 +394,7 @@ import Testing
             r.responses = [topic]
             return r
         }
-        let node1 = try await ScriptedBroker(group: group, respond: responder)
-        let node2 = try await ScriptedBroker(group: group, respond: responder)
-        portsBox.brokers = [(1, node1.port), (2, node2.port)]
-        let sink = MemoryCaptureSink()
-        let proxy = try await startProxy(upstream: node1.port, sink: sink)
+        let (node1, node2, sink, proxy) = try await startTwoNodes(portsBox, responder)
         let client = try RawKafkaSocket(port: proxy.bootstrapPort)
         var produce = ProduceRequest()
         produce.acks = 1

@@ -883,47 +883,6 @@ extension FetchResponse.PartitionData {
     }
 }
 
-extension FetchResponse.EpochEndOffset {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 12
-        _ = flexible
-        if version >= 12 {
-            try r.skip(4)
-        }
-        if version >= 12 {
-            try r.skip(8)
-        }
-        if flexible { try r.skipTaggedFields() }
-    }
-}
-
-extension FetchResponse.LeaderIdAndEpoch {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 12
-        _ = flexible
-        if version >= 12 {
-            try r.skip(4)
-        }
-        if version >= 12 {
-            try r.skip(4)
-        }
-        if flexible { try r.skipTaggedFields() }
-    }
-}
-
-extension FetchResponse.SnapshotId {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 12
-        _ = flexible
-        try r.skip(8)
-        try r.skip(4)
-        if flexible { try r.skipTaggedFields() }
-    }
-}
-
 extension FetchResponse.AbortedTransaction {
     /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
     static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
@@ -934,27 +893,6 @@ extension FetchResponse.AbortedTransaction {
         }
         if version >= 4 {
             try r.skip(8)
-        }
-        if flexible { try r.skipTaggedFields() }
-    }
-}
-
-extension FetchResponse.NodeEndpoint {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 12
-        _ = flexible
-        if version >= 16 {
-            try r.skip(4)
-        }
-        if version >= 16 {
-            try r.skipString(compact: flexible)
-        }
-        if version >= 16 {
-            try r.skip(4)
-        }
-        if version >= 16 {
-            try r.skipString(compact: flexible)
         }
         if flexible { try r.skipTaggedFields() }
     }

@@ -681,39 +681,3 @@ extension ProduceResponse.BatchIndexAndErrorMessage {
         if flexible { try r.skipTaggedFields() }
     }
 }
-
-extension ProduceResponse.LeaderIdAndEpoch {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 9
-        _ = flexible
-        if version >= 10 {
-            try r.skip(4)
-        }
-        if version >= 10 {
-            try r.skip(4)
-        }
-        if flexible { try r.skipTaggedFields() }
-    }
-}
-
-extension ProduceResponse.NodeEndpoint {
-    /// Moves `r` past one encoded value of this struct at `version`, reading only lengths and counts.
-    static func skipEncoded(_ r: inout KafkaReader, version: Int16) throws(KafkaDecodingError) {
-        let flexible = version >= 9
-        _ = flexible
-        if version >= 10 {
-            try r.skip(4)
-        }
-        if version >= 10 {
-            try r.skipString(compact: flexible)
-        }
-        if version >= 10 {
-            try r.skip(4)
-        }
-        if version >= 10 {
-            try r.skipString(compact: flexible)
-        }
-        if flexible { try r.skipTaggedFields() }
-    }
-}
