@@ -609,11 +609,7 @@ final class ProxyConnection: @unchecked Sendable {
         let api = delivered.api
         for f in filtersAtDelivery where f.wants(api) { f.filter(&delivered, self) }
         if forwarded { return }
-        // Produce and Fetch responses of modern clients hold endpoints only in a tagged field that is
-        // nearly always absent: skipped over to see (`responseEndpointsPresent`), decoded only when it is there.
-        guard r.rewriteAddresses, let pending = r.pending,
-            KafkaFrameCodec.responseEndpointsPresent(r.toClient, apiKey: pending.apiKey, apiVersion: pending.apiVersion) != false
-        else {
+        guard r.rewriteAddresses, let pending = r.pending else {
             write(r.toClient, to: clientChannel)
             return
         }
