@@ -4,6 +4,9 @@ produce N records with an idempotent producer, consume them with a consumer grou
 
 Usage: ck_session.py BOOTSTRAP TOPIC [--records N] [--group G] [--no-create]
 
+The records go out in one Produce request (a long linger, ended by the flush), so every run batches
+alike, whatever the timing of the producer's threads.
+
 Prints one JSON object on stdout with what the client observed, so two runs can be compared.
 """
 import argparse
@@ -42,7 +45,7 @@ def delivered(err, msg):
     produced.append("error: " + err.name() if err else [msg.partition(), msg.offset()])
 
 
-producer = Producer(dict(common, **{"client.id": "kt-ck-producer", "enable.idempotence": True, "linger.ms": 0,
+producer = Producer(dict(common, **{"client.id": "kt-ck-producer", "enable.idempotence": True, "linger.ms": 1000,
                                "allow.auto.create.topics": False}))
 for i in range(args.records):
     producer.produce(args.topic, key=f"k{i}", value=f"v{i}", partition=0, headers=[("n", str(i))],

@@ -6,8 +6,11 @@ Usage: kp_session.py BOOTSTRAP TOPIC [--records N] [--group G] [--no-create] [--
                      [--flush-each]
 
 Topics are never auto-created (allow_auto_create_topics=False): a replay against a cluster without
-the topic must see UNKNOWN_TOPIC_OR_PARTITION, not a fresh topic. --flush-each sends one Produce
-request per record (for throughput measurements).
+the topic must see UNKNOWN_TOPIC_OR_PARTITION, not a fresh topic. The records go out in one Produce
+request (a long linger, ended by the flush), so every run batches alike: with no linger, how many
+records the sender thread found queued depended on timing, and a serve run under load could send a
+batch the recording never had. --flush-each sends one Produce request per record (for throughput
+measurements).
 
 Prints one JSON object on stdout with what the client observed (produced offsets, consumed records,
 committed offset), so two runs can be compared byte for byte. Exit status 0 when every step worked.
@@ -45,7 +48,7 @@ if not args.no_create:
 if not args.no_produce:
     producer = KafkaProducer(
         bootstrap_servers=args.bootstrap, client_id="kt-kp-producer", enable_idempotence=True, acks="all",
-        linger_ms=0, allow_auto_create_topics=False)
+        linger_ms=1000, allow_auto_create_topics=False)
     futures = []
     for i in range(args.records):
         futures.append(producer.send(args.topic, partition=0, key=f"k{i}".encode(), value=f"v{i}".encode(),
