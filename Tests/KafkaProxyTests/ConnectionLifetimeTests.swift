@@ -93,7 +93,7 @@ import Testing
         #expect(answered == count)
         // Every connection closed; every connection object gone (a leak keeps this above zero forever).
         #expect(
-            await sink.waitUntil(timeout: 20) { _ in
+            await sink.waitUntil(timeout: 60) { _ in
                 proxy.activeConnections == 0 && proxy.liveConnectionObjects.withLockedValue { $0 } == 0
             },
             "live connection objects: \(proxy.liveConnectionObjects.withLockedValue { $0 }), table: \(proxy.activeConnections)")

@@ -36,7 +36,7 @@ final class MemoryCaptureSink: ProxyCaptureSink {
     }
 
     /// Waits until `condition` holds (the proxy records on its event loops).
-    func waitUntil(timeout: Double = 5, _ condition: (MemoryCaptureSink) -> Bool) async -> Bool {
+    func waitUntil(timeout: Double = 30, _ condition: (MemoryCaptureSink) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while ContinuousClock.now < deadline {
             if condition(self) { return true }

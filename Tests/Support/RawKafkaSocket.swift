@@ -23,11 +23,9 @@ final class RawKafkaSocket {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if rc != 0 {
-            let e = errno
-            close(fd)
-            throw TestFailure("connect to \(port) failed: errno \(e)")
-        }
+        // No close here: `self` is whole, so `deinit` closes the descriptor when the init throws. A
+        // second close would close whatever descriptor another thread opened under the same number.
+        if rc != 0 { throw TestFailure("connect to \(port) failed: errno \(errno)") }
         Self.setReceiveTimeout(fd)
     }
 
