@@ -9,7 +9,10 @@ import KafkaProtocol
 ///   is used for the topic, the timestamp will be -1");
 /// - LogAppendTime: the broker stamps its own clock, returns it in `LogAppendTimeMs`, and fetched
 ///   batches carry the LogAppendTime type with that time. A partition whose fetched batches say one
-///   type while a ProduceResponse says the other is a finding.
+///   type while a ProduceResponse says the other is a finding, once per partition. Records fetched
+///   with CreateTime after a ProduceResponse claimed LogAppendTime (SeaweedFS's gateway) are that
+///   finding, not one more per record: the claimed time is what the model keeps for them, so their
+///   create times are not compared with the producer's there.
 /// Broker-assigned times are milliseconds since the epoch within the capture's time window: a
 /// `LogAppendTimeMs` outside [request time - 5 min, response time + 5 min] (clock skew allowed) or a
 /// fetched LogAppendTime batch stamped after its response is a finding (seconds, microseconds or an
@@ -33,7 +36,6 @@ public final class TimestampsPreserved: Invariant {
     /// Checks one exchange, in request order, for I30 (timestamps come back as produced).
     public func observe(_ exchange: ExchangeContext, _ context: CheckContext) -> [Finding] {
         var out: [Finding] = []
-        out += contentTimestamps(exchange)
         let requestMs = exchange.exchange.request.time.wallNs / 1_000_000
         let responseMs = (exchange.exchange.response?.time.wallNs ?? exchange.exchange.request.time.wallNs) / 1_000_000
         for p in exchange.produced where p.errorCode == 0 && p.baseOffset != nil {
@@ -77,7 +79,18 @@ public final class TimestampsPreserved: Invariant {
             }
             out += typeConflict(p.partition)
         }
+        // After the types: which record mismatches a type conflict already explains.
+        out += contentTimestamps(exchange)
         return out
+    }
+
+    /// Whether `m` is the partition's type conflict seen at one record: the ProduceResponse claimed a
+    /// LogAppendTime, the record comes back with CreateTime. That record may well carry the time its
+    /// producer sent; the model keeps the claimed time in its place, so it cannot tell, and
+    /// `typeConflict` already reports the contradiction once for the partition.
+    private func explainedByTypeConflict(_ m: RecordMismatch) -> Bool {
+        guard m.expected.isLogAppendTime, !m.actual.isLogAppendTime, let t = types[m.partition] else { return false }
+        return t.logAppendProduce != nil && t.createTimeFetch != nil
     }
 
     /// Fetched records whose timestamp (or its type) differs from the produced one: one finding per
@@ -85,7 +98,7 @@ public final class TimestampsPreserved: Invariant {
     private func contentTimestamps(_ exchange: ExchangeContext) -> [Finding] {
         var byPartition: [TopicPartition: [RecordMismatch]] = [:]
         var order: [TopicPartition] = []
-        for m in exchange.timestampMismatches {
+        for m in exchange.timestampMismatches where !explainedByTypeConflict(m) {
             if byPartition[m.partition] == nil { order.append(m.partition) }
             byPartition[m.partition, default: []].append(m)
         }
