@@ -23,6 +23,9 @@ extension KafkaTape {
                 factor (2 = twice as fast, 0.5 = half speed).
                 --out writes the replayed session as a new capture, to dump, diff and check like any other; it \
                 keeps what was done so far when the replay stops early.
+                Replay against a fresh cluster: requests carry the recorded offsets, and a partition whose first \
+                Produce lands elsewhere than in the recording (the target held other records there) is named in \
+                a warning, because offsets, high watermarks and fetched records differ from there.
                 Exit codes: 0 the replay completed (differences in the answers are for `kafkatape diff`), 2 bad \
                 input, an unreachable target, or a replay that could not complete (a topic the target lacks, a \
                 request left unanswered); the reason is printed on stderr.

@@ -86,6 +86,7 @@ struct EndToEndTests {
         defer { broker.stop() }
         let first = await Replayer(session: recording.session, configuration: ReplayConfiguration(target: broker.address)).run()
         #expect(first.completed)
+        #expect(!first.warnings.contains { $0.contains("first Produce got base offset") }, "\(first.warnings)")
         let sink = MemorySink()
         let second = await Replayer(
             session: recording.session, configuration: ReplayConfiguration(target: broker.address), output: sink
@@ -110,6 +111,12 @@ struct EndToEndTests {
         // The broker took the rewritten batch: no error, appended after the first replay's records.
         #expect(answer.responses.first?.partitionResponses.first?.errorCode == 0)
         #expect(answer.responses.first?.partitionResponses.first?.baseOffset == 5)
+        // And the replay says why its offsets will not match the recording's.
+        let partition = try #require(answer.responses.first?.partitionResponses.first?.index)
+        #expect(
+            second.warnings.filter { $0.contains("first Produce got base offset") }
+                == ["orders-\(partition): the replay's first Produce got base offset 5, the recording's 0: the target's partition held other records than the recording's broker did, so offsets, high watermarks and fetched records differ from the recording from there (replay against a fresh cluster for a clean diff)"],
+            "\(second.warnings)")
     }
 
     /// Runs the client against an in-process serve of `capture`, `runs` times, each with a fresh server.

@@ -53,7 +53,8 @@ public struct MatrixRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs every replay, then every diff. `progress` hears about each target as it starts.
+    /// Runs every replay, then every diff. `progress` hears about each target as it starts, and each
+    /// warning of its replay (a partition whose log does not line up with the recording's).
     public func run(recording: RecordedSession, progress: (@Sendable (String) -> Void)? = nil) async throws -> VersionMatrix {
         let fm = FileManager.default
         let directory: String
@@ -82,6 +83,7 @@ public struct MatrixRunner: Sendable {
             configuration.target = target.address
             configuration.targetNodes = target.nodes
             let report = await Replayer(session: recording, configuration: configuration, output: sink, logger: logger).run()
+            for w in report.warnings { progress?("\(target.name): warning: \(w)") }
             try sink.close()
             let replayed = try RecordedSession.read(path: path)
             sessions.append(replayed)

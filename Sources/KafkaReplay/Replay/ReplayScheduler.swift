@@ -55,6 +55,8 @@ struct ReplayScheduler {
     private let sessionTopics: Set<String>
     private(set) var failure: ReplayFailure?
     private(set) var warnings: [String] = []
+    /// Partitions whose replayed log does not line up with the recording's.
+    private var offsetShifts = OffsetShiftCheck()
     private(set) var substitutions: [String: Int] = [:]
     private(set) var learned: [String: Int] = [:]
     private(set) var sent = 0
@@ -304,9 +306,11 @@ struct ReplayScheduler {
             learned[l.kind, default: 0] += 1
         }
         let id = connections[i].recorded.id
-        if let (topic, error) = TopicErrorCheck.missingTopic(
-            recorded: recordedTree, replayed: replayTree, topicNames: recordedTopicNames.merging(replayTopicNames) { a, _ in a })
-        {
+        let names = recordedTopicNames.merging(replayTopicNames) { a, _ in a }
+        if e.apiKey == 0 {
+            warnings += offsetShifts.produceAnswered(recorded: recordedTree, replayed: replayTree, names: names).map(\.message)
+        }
+        if let (topic, error) = TopicErrorCheck.missingTopic(recorded: recordedTree, replayed: replayTree, topicNames: names) {
             return .missingTopic(topic: topic, api: e.apiName ?? "ApiKey\(e.apiKey)", connection: id, error: error)
         }
         if e.apiKey == 3, let topic = TopicErrorCheck.missingFromMetadata(recorded: recordedTree, replayed: replayTree, used: sessionTopics) {
