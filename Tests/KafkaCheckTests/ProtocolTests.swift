@@ -1,5 +1,5 @@
 import KafkaCapture
-import KafkaCheck
+@testable import KafkaCheck
 import KafkaProtocol
 import NIOCore
 import Testing
@@ -76,6 +76,37 @@ import Testing
         let f = try #require(report.first(14))
         #expect(f.message.contains("2 bytes left over"))
         #expect(f.details["side"] == "response")
+    }
+
+    @Test func i14NamesTheVersionWhoseLayoutAnAnswerHas() throws {
+        // SeaweedFS's gateway answers Fetch v4 with v5's layout (LogStartOffset included): a v4 reader
+        // takes its first bytes for the aborted transactions and the records, and 164 bytes are left.
+        let b = CaptureBuilder()
+        let c = b.request(2, 1, 4, Msg.fetchRequest("t", 0, 0))
+        var h = ResponseHeader()
+        h.correlationId = c
+        let body = Msg.fetchResponse("t", 0, hw: 1, records: Msg.batch([Rec("k", "v")], base: 0), lso: 1)
+        b.rawResponse(2, KafkaFrameCodec.encodeResponse(header: h, body: body, apiKey: 1, apiVersion: 5))
+        let report = b.check()
+        let f = try #require(report.first(14))
+        #expect(f.message.hasSuffix("; it decodes exactly as v5-v6: the answer has another version's layout than the one asked for."), "\(f.message)")
+        #expect(f.details["decodesAs"] == "5,6")
+        // Bytes no version reads say nothing more.
+        let d = CaptureBuilder()
+        let c2 = d.request(2, 3, 12, Msg.metadataRequest(["t"]))
+        h.correlationId = c2
+        var payload = KafkaFrameCodec.encodeResponse(header: h, body: Msg.metadata(topics: [("t", 1, 1)]), apiKey: 3, apiVersion: 12)
+        payload.writeBytes([0xff, 0xff, 0xff])
+        d.rawResponse(2, payload)
+        let plain = try #require(d.check().first(14))
+        #expect(!plain.message.contains("decodes exactly as"), "\(plain.message)")
+        #expect(plain.details["decodesAs"] == nil)
+    }
+
+    @Test func versionListsAreWrittenAsRuns() {
+        #expect(FramesDecodeExactly.describe([5]) == "v5")
+        #expect(FramesDecodeExactly.describe([6, 5, 7]) == "v5-v7")
+        #expect(FramesDecodeExactly.describe([2, 5, 6, 9]) == "v2, v5-v6, v9")
     }
 
     @Test func i14ApiVersionsV0FallbackIsNotAFinding() {

@@ -19,7 +19,9 @@ import Testing
 /// - OffsetCommit v2 is answered for topic "" with INVALID_GROUP_ID, and kafka-python crashes on it (I25);
 /// - group joins: the coordinator picks roundrobin against the members' preference and hands members
 ///   assignments with another version (I33, I20); LeaveGroup v1 answers carry v3's members (I14);
-/// - after a restart, graceful or not, what was written before cannot be fetched (I2, I6).
+/// - after a restart, graceful or not, what was written before cannot be fetched (I2, I6);
+/// - Fetch v4 is answered in v5's layout (LogStartOffset included), so sarama reads empty record sets
+///   and consumes nothing (I14 names the layout).
 @Suite(.serialized, .enabled(if: Harness.available && TestBroker.weedInstalled("4.48"), "needs SeaweedFS 4.48 (tools/setup)"))
 struct SeaweedFSEndToEndTests {
     static let clients = Harness.root.appendingPathComponent("Tests/KafkaTapeEndToEndTests/clients").path
@@ -86,6 +88,9 @@ struct SeaweedFSEndToEndTests {
                 // Nanoseconds where Kafka means milliseconds: 19 digits.
                 #expect(messages.contains { $0.contains("LogAppendTimeMs") && $0.range(of: #"LogAppendTimeMs \d{19}"#, options: .regularExpression) != nil })
             }
+            // LeaveGroup v1 answered with v3's member list: check names the layout.
+            let leaveGroup = messages.filter { $0.contains("response of LeaveGroup v1") }
+            #expect(leaveGroup.allSatisfy { $0.contains("it decodes exactly as v3") }, "\(s.name): \(leaveGroup)")
             if s.name == "schema registry" {
                 #expect(client.stderr.contains("KeyError"), "kafka-python no longer crashes on the OffsetCommit answer: \(client.stderr.suffix(500))")
                 #expect(messages.contains { $0.contains("OffsetCommit") })
@@ -150,6 +155,30 @@ struct SeaweedFSEndToEndTests {
                 #expect(again.stdout.split(separator: "\n").last == out.split(separator: "\n").last, "\(s.name): the served client saw something else")
             }
         }
+    }
+
+    /// sarama (Go, Kafka 2.0 protocol) through the proxy: it produces five records and gets nothing
+    /// back, because the gateway answers its Fetch v4 with v5's layout. `check` says which layout.
+    @Test(.enabled(if: GoClients.available, "needs Go and sarama (tools/setup)"))
+    func saramaConsumesNothingBecauseFetchV4IsAnsweredInV5sLayout() throws {
+        let sarama = try GoClients.binary("sarama_session")
+        let gateway = try TestBroker(.seaweedfs, version: "4.48")
+        defer { gateway.stop() }
+        let capture = Harness.tempPath("sarama.ktape")
+        let recorder = try Recorder(upstream: gateway.port, capture: capture, extra: ["--upstream-node", gateway.nodeOverride])
+        let client = try Harness.run(sarama, ["127.0.0.1:\(recorder.port)", "sarama-orders", "5"], timeout: 90)
+        #expect(recorder.stop().status == 0)
+        // It gives up after its 20 s with every record produced and none consumed.
+        #expect(client.stdout.contains(#""consumed":null,"produced":5"#), "\(client.stdout) \(client.stderr.suffix(500))")
+        let (ids, json) = try Self.findingIds(capture)
+        #expect(ids.contains("I14"), "\(ids.sorted())")
+        let fetchFindings = ((json["findings"] as? [[String: Any]]) ?? []).filter {
+            ($0["id"] as? String) == "I14" && (($0["message"] as? String)?.contains("response of Fetch v4") ?? false)
+        }
+        #expect(!fetchFindings.isEmpty)
+        #expect(
+            fetchFindings.allSatisfy { ($0["message"] as? String)?.contains("it decodes exactly as v5-v6") ?? false },
+            "\(fetchFindings.compactMap { $0["message"] as? String }.prefix(2))")
     }
 
     /// The seed scenario on the real gateway: kafka-python writes five values through the proxy, the

@@ -12,9 +12,19 @@ import NIOCore
 /// redacted or truncated frames (they are not the bytes that were sent), API keys or versions newer
 /// than this codec knows (a limitation of the tool, noted), and ApiVersions answers in v0 format to
 /// a version the broker does not support (KIP-511: that is how brokers answer).
+///
+/// A response that does not decode is tried under every other version of its API the codec knows:
+/// the versions it decodes exactly under are named in the finding. A broker that writes another
+/// version's layout (SeaweedFS's gateway answers Fetch v4 with v5's LogStartOffset, so sarama reads
+/// an empty record set) shows up as "it decodes exactly as v5".
 public final class FramesDecodeExactly: Invariant {
     /// `I14` in reports and `--only`/`--skip`: every frame decodes exactly.
     public let id = InvariantID(14)
+    /// Frames of one API key and version probed under the other versions; after that the first
+    /// answer stands for the rest (a layout bug is the same in every frame), so a capture of
+    /// undecodable frames costs no more than this many probes per version.
+    static let probesPerVersion = 256
+    private var probes: [Int32: (count: Int, versions: [Int16])] = [:]
     /// A fresh I14 checker; it keeps state for one capture, so every check makes its own.
     public init() {}
 
@@ -80,14 +90,45 @@ public final class FramesDecodeExactly: Invariant {
         default:
             break
         }
+        var details = [
+            "side": side, "error": error.description, "apiKey": String(exchange.apiKey), "apiVersion": String(exchange.apiVersion),
+        ]
+        var hint = ""
+        if side == "response", let payload = exchange.exchange.response?.payload {
+            let versions = versionsThatDecode(payload, apiKey: exchange.apiKey, besides: exchange.apiVersion)
+            if !versions.isEmpty {
+                let list = Self.describe(versions)
+                details["decodesAs"] = versions.map(String.init).joined(separator: ",")
+                hint = "; it decodes exactly as \(list): the answer has another version's layout than the one asked for"
+            }
+        }
         return Finding(
             id,
-            "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) #\(exchange.exchange.correlationId) does not decode: \(error.description).",
+            "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) #\(exchange.exchange.correlationId) does not decode: \(error.description)\(hint).",
             exchanges: [exchange.reference],
-            details: [
-                "side": side, "error": error.description, "apiKey": String(exchange.apiKey),
-                "apiVersion": String(exchange.apiVersion),
-            ],
-            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) does not decode (\(error.kindDescription)).")
+            details: details,
+            summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) does not decode (\(error.kindDescription))\(hint).")
+    }
+
+    /// The other versions of `apiKey` that `payload` decodes exactly under, as a response.
+    private func versionsThatDecode(_ payload: ByteBuffer, apiKey: Int16, besides version: Int16) -> [Int16] {
+        guard let api = KafkaAPIs.descriptor(apiKey: apiKey) else { return [] }
+        let key = Int32(apiKey) << 16 | Int32(UInt16(bitPattern: version))
+        let previous = probes[key]
+        if let p = previous, p.count >= Self.probesPerVersion { return p.versions }
+        let versions = api.versions.filter { v in
+            v != version && (try? KafkaFrameCodec.decodeResponse(payload, apiKey: apiKey, apiVersion: v)) != nil
+        }
+        probes[key] = ((previous?.count ?? 0) + 1, previous?.versions ?? versions)
+        return versions
+    }
+
+    /// `v5`, `v5-v7`, `v2, v5-v6`.
+    static func describe(_ versions: [Int16]) -> String {
+        var runs: [(Int16, Int16)] = []
+        for v in versions.sorted() {
+            if let last = runs.last, last.1 + 1 == v { runs[runs.count - 1].1 = v } else { runs.append((v, v)) }
+        }
+        return runs.map { $0.0 == $0.1 ? "v\($0.0)" : "v\($0.0)-v\($0.1)" }.joined(separator: ", ")
     }
 }

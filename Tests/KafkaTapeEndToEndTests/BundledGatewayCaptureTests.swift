@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+@testable import KafkaTapeTestSupport
+
+/// The gateway captures in `captures/`, as a user without a gateway meets them: real SeaweedFS bytes,
+/// checked by the CLI.
+@Suite(.enabled(if: Harness.available, "needs the kafkatape binary"))
+struct BundledGatewayCaptureTests {
+    static let saramaCapture = Harness.root.appendingPathComponent("captures/seaweedfs-sarama-fetch-v4/session.ktape").path
+
+    /// Every Fetch v4 answer of the sarama session is in v5's layout, and `check` says so for each.
+    @Test func checkNamesTheLayoutOfTheGatewaysFetchV4Answers() throws {
+        let r = try Harness.run(Harness.kafkatape, ["check", "--json", "--max-findings", "0", Self.saramaCapture], timeout: 60)
+        #expect(r.status == 1, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let findings = (obj["findings"] as? [[String: Any]]) ?? []
+        let i14 = findings.filter { $0["id"] as? String == "I14" }
+        #expect(i14.count == 10)
+        for f in i14 {
+            let details = f["details"] as? [String: String] ?? [:]
+            #expect(details["apiKey"] == "1" && details["apiVersion"] == "4" && details["side"] == "response", "\(details)")
+            #expect(details["decodesAs"] == "5,6", "\(details)")
+            #expect(details["error"]?.contains("164 bytes left over") == true, "\(details)")
+        }
+        let text = try Harness.run(Harness.kafkatape, ["check", Self.saramaCapture], timeout: 60)
+        #expect(text.stdout.contains("The response of Fetch v4 does not decode (164 bytes left over after the message); it decodes exactly as v5-v6"))
+    }
+}
