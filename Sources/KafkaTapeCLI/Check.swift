@@ -6,7 +6,7 @@ extension KafkaTape {
     /// `kafkatape check`: protocol invariants over a capture.
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a capture against Kafka protocol invariants (I1-I33); exit 1 when any is violated.",
+            abstract: "Check a capture against Kafka protocol invariants (I1-I\(InvariantCatalog.all.count)); exit 1 when any is violated.",
             discussion: """
                 Reads the capture once and reports every violation with the invariant's id, a one-sentence \
                 explanation and the exchanges involved (connection, correlation id, time), with the \

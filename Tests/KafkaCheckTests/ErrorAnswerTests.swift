@@ -3,7 +3,7 @@ import KafkaCheck
 import KafkaProtocol
 import Testing
 
-/// I22, I23, I24: error answers.
+/// I22, I23, I24, I34: error answers.
 @Suite struct ErrorAnswerTests {
     func createTopics(_ name: String, error: Int16, message: String?) -> (CreateTopicsRequest, CreateTopicsResponse) {
         var req = CreateTopicsRequest()
@@ -49,6 +49,49 @@ import Testing
         let report = b.check()
         #expect(report.ids == [22])
         #expect(try #require(report.first(22)).message.contains("error message \"NullPointerException\""))
+    }
+
+    // MARK: I34
+
+    @Test func i34AWellFormedProduceAnsweredInvalidRequest() throws {
+        // kafka-go's Produce v2 on SeaweedFS's gateway: a magic-1 message set, refused as malformed.
+        let b = CaptureBuilder()
+        let records = try KafkaRecords.encodeLegacy(
+            [Msg.record(Rec("k0", "v0"), offset: 0), Msg.record(Rec("k1", "v1"), offset: 1)], magic: 1, compression: .none, baseOffset: 0)
+        b.exchange(1, 0, 2, Msg.produceRequest("t", 0, records, acks: -1), Msg.produceResponse("t", 0, base: 0, error: 42))
+        let report = b.check()
+        #expect(report.ids == [34], "\(report.text(capturePath: "x"))")
+        let f = try #require(report.first(34))
+        #expect(
+            f.message
+                == "Produce v2 was answered INVALID_REQUEST (42) at Responses[t].PartitionResponses[0], though the request decodes exactly under its schema (its records: magic-1 message sets): the broker could not parse what the protocol allows, or refused it for a reason of its own; this version's answer has no error message to say why.")
+        #expect(f.details["recordFormat"] == "1")
+    }
+
+    @Test func i34QuotesTheReasonTheBrokerGives() throws {
+        let b = CaptureBuilder()
+        let (req, resp) = createTopics("t", error: 42, message: "Both numPartitions and replicasAssignments were set.")
+        b.exchange(1, 19, 5, req, resp)
+        let f = try #require(b.check().first(34))
+        #expect(f.message.hasSuffix("; its error message: \"Both numPartitions and replicasAssignments were set.\"."), "\(f.message)")
+        #expect(f.details["recordFormat"] == nil)
+    }
+
+    @Test func i34JudgesOnlyRequestsThatDecode() throws {
+        // The same refusal of a request whose bytes do not decode is the client's problem (I14 says so).
+        let b = CaptureBuilder()
+        var h = RequestHeader()
+        h.requestApiKey = 19
+        h.requestApiVersion = 5
+        h.correlationId = 1
+        h.clientId = "test-client"
+        var payload = KafkaFrameCodec.encodeRequest(header: h, body: createTopics("t", error: 0, message: nil).0)
+        payload.writeBytes([1, 2, 3])
+        b.add(.frame(FrameRecord(time: b.ts(), connectionId: 1, direction: .request, payload: payload)))
+        b.response(1, 1, 19, 5, createTopics("t", error: 42, message: nil).1)
+        let report = b.check()
+        #expect(!report.ids.contains(34), "\(report.text(capturePath: "x"))")
+        #expect(report.ids.contains(14))
     }
 
     @Test func i22CleanForOrdinaryErrors() {

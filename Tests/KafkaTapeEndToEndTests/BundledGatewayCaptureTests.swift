@@ -26,4 +26,20 @@ struct BundledGatewayCaptureTests {
         let text = try Harness.run(Harness.kafkatape, ["check", Self.saramaCapture], timeout: 60)
         #expect(text.stdout.contains("The response of Fetch v4 does not decode (164 bytes left over after the message); it decodes exactly as v5-v6"))
     }
+
+    /// kafka-go's Produce v2 requests decode exactly, and every one was answered INVALID_REQUEST.
+    @Test func checkFlagsTheGatewaysRefusalOfWellFormedProduceV2() throws {
+        let capture = Harness.root.appendingPathComponent("captures/seaweedfs-kafka-go-produce-v2/session.ktape").path
+        let r = try Harness.run(Harness.kafkatape, ["check", "--json", "--max-findings", "0", capture], timeout: 60)
+        #expect(r.status == 1, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let findings = (obj["findings"] as? [[String: Any]]) ?? []
+        #expect(findings.count == 10 && findings.allSatisfy { $0["id"] as? String == "I34" }, "\(findings.compactMap { $0["id"] })")
+        for f in findings {
+            let details = f["details"] as? [String: String] ?? [:]
+            #expect(details["apiKey"] == "0" && details["apiVersion"] == "2" && details["recordFormat"] == "1", "\(details)")
+        }
+        // The requests themselves decode exactly: I14 has nothing to say about them.
+        #expect(!findings.contains { $0["id"] as? String == "I14" })
+    }
 }

@@ -21,7 +21,8 @@ import Testing
 ///   assignments with another version (I33, I20); LeaveGroup v1 answers carry v3's members (I14);
 /// - after a restart, graceful or not, what was written before cannot be fetched (I2, I6);
 /// - Fetch v4 is answered in v5's layout (LogStartOffset included), so sarama reads empty record sets
-///   and consumes nothing (I14 names the layout).
+///   and consumes nothing (I14 names the layout);
+/// - Produce v2 with a magic-1 message set (kafka-go) is answered INVALID_REQUEST (I34).
 @Suite(.serialized, .enabled(if: Harness.available && TestBroker.weedInstalled("4.48"), "needs SeaweedFS 4.48 (tools/setup)"))
 struct SeaweedFSEndToEndTests {
     static let clients = Harness.root.appendingPathComponent("Tests/KafkaTapeEndToEndTests/clients").path
@@ -179,6 +180,28 @@ struct SeaweedFSEndToEndTests {
         #expect(
             fetchFindings.allSatisfy { ($0["message"] as? String)?.contains("it decodes exactly as v5-v6") ?? false },
             "\(fetchFindings.compactMap { $0["message"] as? String }.prefix(2))")
+    }
+
+    /// kafka-go (Debian's, Produce v2 with magic-1 message sets) through the proxy: the gateway parses
+    /// only v2 record batches and answers every Produce INVALID_REQUEST, so kafka-go gives up.
+    @Test(.enabled(if: GoClients.kafkaGoAvailable, "needs Go and kafka-go (tools/setup)"))
+    func kafkaGoProduceV2IsRefusedAsMalformed() throws {
+        let kafkaGo = try GoClients.binary("kafkago_session")
+        let gateway = try TestBroker(.seaweedfs, version: "4.48")
+        defer { gateway.stop() }
+        let capture = Harness.tempPath("kafka-go.ktape")
+        let recorder = try Recorder(upstream: gateway.port, capture: capture, extra: ["--upstream-node", gateway.nodeOverride])
+        let client = try Harness.run(kafkaGo, ["127.0.0.1:\(recorder.port)", "kafka-go-orders", "5"], timeout: 90)
+        #expect(recorder.stop().status == 0)
+        #expect(client.status == 1 && client.stdout.contains("[42] Invalid Request"), "\(client.stdout) \(client.stderr.suffix(500))")
+        let (ids, json) = try Self.findingIds(capture)
+        #expect(ids == ["I34"], "\(ids.sorted())")
+        let findings = ((json["findings"] as? [[String: Any]]) ?? []).filter { ($0["id"] as? String) == "I34" }
+        #expect(!findings.isEmpty)
+        #expect(
+            findings.allSatisfy { ($0["message"] as? String)?.hasPrefix("Produce v2 was answered INVALID_REQUEST (42)") ?? false },
+            "\(findings.compactMap { $0["message"] as? String }.prefix(2))")
+        #expect(findings.allSatisfy { ($0["details"] as? [String: String])?["recordFormat"] == "1" })
     }
 
     /// The seed scenario on the real gateway: kafka-python writes five values through the proxy, the

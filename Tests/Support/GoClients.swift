@@ -1,6 +1,6 @@
 import Foundation
 
-/// Go clients (sarama) from Tests/KafkaTapeEndToEndTests/clients/go, built once per test run
+/// Go clients (sarama, kafka-go) from Tests/KafkaTapeEndToEndTests/clients/go, built once per test run
 /// with Debian's Go toolchain and packages (tools/setup installs them).
 enum GoClients {
     static let gopath = "/usr/share/gocode"
@@ -12,10 +12,15 @@ enum GoClients {
         go != nil && FileManager.default.fileExists(atPath: gopath + "/src/github.com/Shopify/sarama")
     }
 
+    /// Whether segmentio/kafka-go is there too (`kafkago_session`).
+    static var kafkaGoAvailable: Bool {
+        go != nil && FileManager.default.fileExists(atPath: gopath + "/src/github.com/segmentio/kafka-go")
+    }
+
     private static let built = NSLock()
     nonisolated(unsafe) private static var binaries: [String: String] = [:]
 
-    /// The path of the built client `name` (`sarama_session`).
+    /// The path of the built client `name` (`sarama_session`, `kafkago_session`).
     static func binary(_ name: String) throws -> String {
         built.lock()
         defer { built.unlock() }

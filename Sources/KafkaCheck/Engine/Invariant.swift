@@ -44,7 +44,7 @@ public enum Invariants {
             GroupAssignmentsConsistent(), FetchAnsweredInTime(), UnknownServerError(), ErrorMessagesPresent(),
             ErrorCodesFitVersion(), AnswersMatchQuestions(), MetadataAnswersEveryTopic(), BrokerReachable(),
             RepeatedRequestsProgress(), RecordSetsFitVersion(), TimestampsPreserved(),
-            LogStartOffsetsAgree(), ProducerIdsDistinct(), GroupProtocolChosen(),
+            LogStartOffsetsAgree(), ProducerIdsDistinct(), GroupProtocolChosen(), WellFormedRequestsAccepted(),
         ]
     }
 }

@@ -89,6 +89,8 @@ public enum InvariantCatalog {
             "Separate non-transactional InitProducerId calls must get distinct (producer id, epoch) pairs, or two producers' batches are deduplicated as each other's retries."),
         d(33, "JoinGroup picks a protocol every member supports",
             "The protocol a JoinGroup generation uses must be supported by every member, and be the one the members' orders of preference vote for."),
+        d(34, "a well-formed request is not refused as malformed",
+            "A request that decodes exactly under its API version's schema must not be answered INVALID_REQUEST: the protocol allows it, so the broker either cannot parse it or must say why it refuses it."),
     ]
 
     private static func d(

@@ -1,4 +1,4 @@
-/// A stable invariant identifier: `I1` ... `I33`. Parsed case-insensitively, with or without the `I`.
+/// A stable invariant identifier: `I1`, `I2`, ... (`InvariantCatalog` lists the known ones). Parsed case-insensitively, with or without the `I`.
 public struct InvariantID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The number after the `I`.
     public let number: Int
