@@ -56,7 +56,7 @@ import Testing
             let checksums = try await Harness.runAsync(tshark, [
                 "-r", pcap, "-n", "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
                 "-Y", "tcp.checksum.status != 1 || ip.checksum.status != 1",
-            ])
+            ], timeout: tsharkTimeout)
             #expect(checksums.stdout.isEmpty, "bad checksums: \(checksums.stdout.prefix(300))")
         }
     }

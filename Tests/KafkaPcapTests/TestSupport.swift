@@ -39,6 +39,10 @@ struct RequestKey: Hashable, CustomStringConvertible {
     var description: String { "\(apiKey)/v\(apiVersion)#\(correlationId)" }
 }
 
+/// How long a tshark run may take: it reads a small file in a second or two alone, but it loads every
+/// dissector first, and with every suite running at once on two cores one run took over 120 s.
+let tsharkTimeout: TimeInterval = 600
+
 /// The Kafka requests tshark's dissector finds, in packet order, grouped by client port:
 /// `tshark -r FILE -d tcp.port==PORT,kafka -T fields -e kafka.request_key -e kafka.api_version -e kafka.correlation_id`.
 func tsharkRequests(_ file: String, ports: [Int]) async throws -> [Int: [RequestKey]] {
@@ -49,7 +53,7 @@ func tsharkRequests(_ file: String, ports: [Int]) async throws -> [Int: [Request
         "-Y", "kafka.request_key", "-T", "fields", "-E", "occurrence=a", "-E", "separator=/t",
         "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "kafka.request_key", "-e", "kafka.api_version", "-e", "kafka.correlation_id",
     ]
-    let r = try await Harness.runAsync(tshark, args)
+    let r = try await Harness.runAsync(tshark, args, timeout: tsharkTimeout)
     #expect(r.status == 0, "tshark failed: \(r.stderr)")
     var out: [Int: [RequestKey]] = [:]
     for line in r.stdout.split(separator: "\n") {
@@ -69,7 +73,7 @@ func tsharkRequests(_ file: String, ports: [Int]) async throws -> [Int: [Request
 /// Packets tshark flags at the TCP level (retransmissions, lost segments, out of order, ...).
 func tsharkTcpProblems(_ file: String) async throws -> [String] {
     guard let tshark = Repo.tshark else { return [] }
-    let r = try await Harness.runAsync(tshark, ["-r", file, "-n", "-Y", "tcp.analysis.flags && !tcp.analysis.window_update"])
+    let r = try await Harness.runAsync(tshark, ["-r", file, "-n", "-Y", "tcp.analysis.flags && !tcp.analysis.window_update"], timeout: tsharkTimeout)
     return r.stdout.split(separator: "\n").map(String.init)
 }
 

@@ -60,9 +60,13 @@ def librdkafka(bootstrap, topic, codec, mode, idempotent):
     for f in admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)]).values():
         f.result(15)
     # A long linger: nothing goes out before flush(), which sends all 20 records as one batch. Batches
-    # cut by a timer would differ run to run, and a served run must send what the recording has.
+    # cut by a timer would differ run to run, and a served run must send what the recording has. The
+    # topic's metadata is fetched first, so no record waits in librdkafka's queue for unknown partitions
+    # (records moved from there while flush() runs went out as a second batch in a loaded CI run).
     producer = Producer({"bootstrap.servers": bootstrap, "client.id": "e2e-producer", "compression.type": codec,
                          "linger.ms": 5000, "enable.idempotence": idempotent})
+    if topic not in producer.list_topics(topic, timeout=15).topics:
+        raise SystemExit(f"producer: no metadata for {topic}")
     for key, value, headers in records():
         producer.produce(topic, key=key, value=value, headers=headers)
     if producer.flush(15) != 0:
