@@ -1,5 +1,5 @@
 import KafkaCapture
-@testable import KafkaCheck
+import KafkaCheck
 import KafkaProtocol
 import NIOCore
 import Testing
@@ -101,12 +101,6 @@ import Testing
         let plain = try #require(d.check().first(14))
         #expect(!plain.message.contains("decodes exactly as"), "\(plain.message)")
         #expect(plain.details["decodesAs"] == nil)
-    }
-
-    @Test func versionListsAreWrittenAsRuns() {
-        #expect(FramesDecodeExactly.describe([5]) == "v5")
-        #expect(FramesDecodeExactly.describe([6, 5, 7]) == "v5-v7")
-        #expect(FramesDecodeExactly.describe([2, 5, 6, 9]) == "v2, v5-v6, v9")
     }
 
     @Test func i14ApiVersionsV0FallbackIsNotAFinding() {

@@ -23,6 +23,33 @@ import Testing
         return KafkaFrameCodec.encodeRequest(header: header, body: body)
     }
 
+    /// A response written in another version's layout is named by the versions it decodes under.
+    @Test func aResponseInAnotherVersionsLayoutNamesThatVersion() {
+        var h = ResponseHeader()
+        h.correlationId = 7
+        var body = FetchResponse()
+        var t = FetchResponse.FetchableTopicResponse()
+        t.topic = "orders"
+        var p = FetchResponse.PartitionData()
+        p.highWatermark = 5
+        p.lastStableOffset = 5
+        p.logStartOffset = 0
+        t.partitions = [p]
+        body.responses = [t]
+        // Fetch v5 and v6 share a layout; v4 lacks LogStartOffset.
+        let v5 = KafkaFrameCodec.encodeResponse(header: h, body: body, apiKey: 1, apiVersion: 5)
+        #expect(KafkaFrameCodec.responseVersionsThatDecode(v5, apiKey: 1, besides: 4) == [5, 6])
+        #expect(KafkaFrameCodec.responseVersionsThatDecode(v5, apiKey: 1, besides: 5) == [6])
+        #expect(KafkaFrameCodec.responseVersionsThatDecode(ByteBuffer(bytes: [0, 0, 0, 7, 1]), apiKey: 1, besides: 4).isEmpty)
+        #expect(KafkaFrameCodec.responseVersionsThatDecode(v5, apiKey: 999, besides: 0).isEmpty)
+    }
+
+    @Test func versionListsAreWrittenAsRuns() {
+        #expect(KafkaFrameCodec.describeVersions([5]) == "v5")
+        #expect(KafkaFrameCodec.describeVersions([6, 5, 7]) == "v5-v7")
+        #expect(KafkaFrameCodec.describeVersions([2, 5, 6, 9]) == "v2, v5-v6, v9")
+    }
+
     @Test func everyTruncationIsATypedErrorWithAnOffset() throws {
         let full = metadataRequest()
         #expect(throws: Never.self) { try KafkaFrameCodec.decodeRequest(full) }

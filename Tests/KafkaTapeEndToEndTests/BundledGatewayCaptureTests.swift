@@ -25,6 +25,10 @@ struct BundledGatewayCaptureTests {
         }
         let text = try Harness.run(Harness.kafkatape, ["check", Self.saramaCapture], timeout: 60)
         #expect(text.stdout.contains("The response of Fetch v4 does not decode (164 bytes left over after the message); it decodes exactly as v5-v6"))
+        // dump says it where the exchange is shown.
+        let dump = try Harness.run(Harness.kafkatape, ["dump", Self.saramaCapture, "--api", "Fetch"], timeout: 60)
+        let lines = dump.stdout.split(separator: "\n")
+        #expect(lines.count == 10 && lines.allSatisfy { $0.hasSuffix("164 bytes left over after the message (FetchResponse v4 at offset 54); it decodes exactly as v5-v6") }, "\(lines.prefix(2))")
     }
 
     /// kafka-go's Produce v2 requests decode exactly, and every one was answered INVALID_REQUEST.

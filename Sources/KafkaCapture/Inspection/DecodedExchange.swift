@@ -65,6 +65,23 @@ public struct DecodedExchange: Sendable {
         return nil
     }
 
+    /// For a response that does not decode at the request's version: the other versions of its API it
+    /// decodes exactly under (the layout the broker wrote). Probed on demand; empty otherwise.
+    public func responseVersionsThatDecode() -> [Int16] {
+        guard case .success = request, case .failure(let e)? = response, let frame = exchange.response else { return [] }
+        switch e.kind {
+        case .unknownApiKey, .unsupportedVersion: return []
+        default: return KafkaFrameCodec.responseVersionsThatDecode(frame.payload, apiKey: exchange.apiKey, besides: exchange.apiVersion)
+        }
+    }
+
+    /// `errorDescription`, and for a response written in another version's layout, which version.
+    public var errorExplanation: String? {
+        guard let error = errorDescription else { return nil }
+        let versions = responseVersionsThatDecode()
+        return versions.isEmpty ? error : error + "; it decodes exactly as \(KafkaFrameCodec.describeVersions(versions))"
+    }
+
     /// One JSON object (one line) with the keys `dump --json` documents.
     public func jsonLine() -> String {
         var o = KafkaObject()
@@ -80,7 +97,7 @@ public struct DecodedExchange: Sendable {
         o.append("response", responseValue ?? .null)
         if let missing = exchange.missingResponse { o.append("missingResponse", .string(missing.description)) }
         if exchange.request.flags.contains(.redacted) { o.append("redacted", .bool(true)) }
-        if let error = errorDescription {
+        if let error = errorExplanation {
             o.append("error", .string(error))
             o.append("requestHex", .string(Hex.encode(exchange.request.payload)))
             if let r = exchange.response { o.append("responseHex", .string(Hex.encode(r.payload))) }
@@ -104,7 +121,7 @@ public struct DecodedExchange: Sendable {
             let s = ExchangeSummary.summarize(resp)
             if !s.isEmpty { line += "  < " + s }
         }
-        if let error = errorDescription { line += "  !! \(error)" }
+        if let error = errorExplanation { line += "  !! \(error)" }
         if exchange.responseOutOfOrder { line += "  !! response out of order" }
         return line
     }

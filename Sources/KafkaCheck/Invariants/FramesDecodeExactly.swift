@@ -97,7 +97,7 @@ public final class FramesDecodeExactly: Invariant {
         if side == "response", let payload = exchange.exchange.response?.payload {
             let versions = versionsThatDecode(payload, apiKey: exchange.apiKey, besides: exchange.apiVersion)
             if !versions.isEmpty {
-                let list = Self.describe(versions)
+                let list = KafkaFrameCodec.describeVersions(versions)
                 details["decodesAs"] = versions.map(String.init).joined(separator: ",")
                 hint = "; it decodes exactly as \(list): the answer has another version's layout than the one asked for"
             }
@@ -110,25 +110,14 @@ public final class FramesDecodeExactly: Invariant {
             summary: "The \(side) of \(exchange.reference.apiName) v\(exchange.apiVersion) does not decode (\(error.kindDescription))\(hint).")
     }
 
-    /// The other versions of `apiKey` that `payload` decodes exactly under, as a response.
+    /// The other versions of `apiKey` that `payload` decodes exactly under, as a response (at most
+    /// `probesPerVersion` frames probed per API version; the first answer stands for the rest).
     private func versionsThatDecode(_ payload: ByteBuffer, apiKey: Int16, besides version: Int16) -> [Int16] {
-        guard let api = KafkaAPIs.descriptor(apiKey: apiKey) else { return [] }
         let key = Int32(apiKey) << 16 | Int32(UInt16(bitPattern: version))
         let previous = probes[key]
         if let p = previous, p.count >= Self.probesPerVersion { return p.versions }
-        let versions = api.versions.filter { v in
-            v != version && (try? KafkaFrameCodec.decodeResponse(payload, apiKey: apiKey, apiVersion: v)) != nil
-        }
+        let versions = KafkaFrameCodec.responseVersionsThatDecode(payload, apiKey: apiKey, besides: version)
         probes[key] = ((previous?.count ?? 0) + 1, previous?.versions ?? versions)
         return versions
-    }
-
-    /// `v5`, `v5-v7`, `v2, v5-v6`.
-    static func describe(_ versions: [Int16]) -> String {
-        var runs: [(Int16, Int16)] = []
-        for v in versions.sorted() {
-            if let last = runs.last, last.1 + 1 == v { runs[runs.count - 1].1 = v } else { runs.append((v, v)) }
-        }
-        return runs.map { $0.0 == $0.1 ? "v\($0.0)" : "v\($0.0)-v\($0.1)" }.joined(separator: ", ")
     }
 }
